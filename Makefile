@@ -1,0 +1,48 @@
+# humandepth: two commands.  `make demo` and `make test` each set everything up first (idempotent).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+APT_PACKAGES := libosmesa6 libegl1 libegl-mesa0 libgl1-mesa-dri libglu1-mesa
+STAMP := $(VENV)/.installed
+
+.PHONY: setup system-packages demo test test-slow lint bench clean
+
+setup: system-packages $(STAMP)
+
+system-packages:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing system packages: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "missing system packages for headless GL: $$missing"; \
+	    echo "run:  sudo apt-get install -y $$missing"; exit 1; \
+	  fi; \
+	fi
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/humandepth demo
+
+test: setup
+	$(VENV)/bin/ruff check humandepth tests benchmarks
+	$(PY) -m pytest -q
+
+test-slow: setup
+	$(PY) -m pytest -q -m slow
+
+lint: setup
+	$(VENV)/bin/ruff check humandepth tests benchmarks
+
+bench: setup
+	$(PY) benchmarks/bench_benchmark.py
+
+clean:
+	rm -rf $(VENV) demo_output .pytest_cache

@@ -1,0 +1,332 @@
+"""The ``humandepth`` dataset format: a card, HDF5 shards and an index table.
+
+Layout of a dataset directory::
+
+    dataset.json        the card (name, version, kind, count, resolution, fields, conventions,
+                        generator config, license summary, base/detail filter, sha256 per shard)
+    shards/shard-NNNNN.h5   stacked per-field arrays (N, ...), one sample per chunk, gzip-compressed;
+                        ``ids`` (N,) strings, ``camera/K`` (N,3,3), ``camera/cam_from_world`` (N,4,4),
+                        ``camera/size`` (N,2) [width, height], ``meta`` (N,) JSON strings
+    index.csv           id, shard, row and scalar per-sample attributes (pandas.read_csv)
+    _progress.json      only while a write is unfinished: the config it was started with
+
+A shard is written to ``.shard-NNNNN.h5.partial`` and renamed when complete, so an interrupted job
+loses at most the shard in progress; reopening the writer with the same config resumes (the caller
+skips ids in :attr:`DatasetWriter.done_ids`).  Arrays are stored bit-exactly and HDF5 time stamps are
+off, so the same samples give the same array bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pandas as pd
+
+from humandepth.data.base_detail import DEFAULT_FILTER
+from humandepth.data.camera import Camera
+from humandepth.data.conventions import CONVENTIONS
+from humandepth.data.dataset_base import DepthDataset
+from humandepth.data.sample import ARRAY_FIELDS, FIELD_SCHEMA, REQUIRED_FIELDS, Sample, expected_shape
+
+CARD_NAME = "dataset.json"
+INDEX_NAME = "index.csv"
+PROGRESS_NAME = "_progress.json"
+SHARD_DIR = "shards"
+FORMAT_VERSION = "1.0"
+KINDS = ("synthetic", "captured", "fused", "external")
+COMPRESSION = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
+
+
+def sha256_file(path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _shard_name(number: int) -> str:
+    return f"shard-{number:05d}.h5"
+
+
+def _scalar_attrs(meta: dict) -> dict:
+    """Top-level scalar entries of ``meta`` (for the index table)."""
+    reserved = ("id", "shard", "row")
+    return {k: v for k, v in meta.items() if isinstance(v, str | int | float | bool) and k not in reserved}
+
+
+class DatasetWriter:
+    """Write a dataset in the ``humandepth`` format, shard by shard, resumable.
+
+    Args:
+        root: the dataset directory (created).
+        name: dataset name for the card.
+        kind: one of ``synthetic``, ``captured``, ``fused``, ``external``.
+        shard_size: samples per shard.
+        generator: JSON-serialisable config of what produced the data (seed, options...).  A
+            resumed write must be started with the same ``name``, ``kind``, ``shard_size`` and
+            ``generator``; otherwise it refuses rather than mixing two datasets.
+        license: license summary for the card.
+        description: one line for the card.
+        base_detail_filter: parameters of the filter that produced ``depth_base`` (recorded).
+        overwrite: remove a finished dataset at ``root`` first.
+
+    Every sample must have the same set of fields and resolution as the first.
+    """
+
+    def __init__(self, root, name: str, kind: str = "synthetic", shard_size: int = 64, generator: dict | None = None,
+                 license: str = "", description: str = "", base_detail_filter=DEFAULT_FILTER,
+                 overwrite: bool = False):
+        if kind not in KINDS:
+            raise ValueError(f"dataset kind must be one of {KINDS}, got {kind!r}")
+        if shard_size < 1:
+            raise ValueError(f"shard_size must be >= 1, got {shard_size}")
+        self.root = Path(root)
+        self.shard_dir = self.root / SHARD_DIR
+        self.config = {
+            "name": name, "kind": kind, "shard_size": int(shard_size), "generator": generator or {},
+            "license": license, "description": description,
+            "base_detail_filter": base_detail_filter.to_dict() if base_detail_filter else None,
+        }
+        json.dumps(self.config)  # fail early on a config that cannot be recorded
+        card = self.root / CARD_NAME
+        if card.exists():
+            if not overwrite:
+                raise FileExistsError(f"{self.root} already holds a finished dataset (overwrite=True replaces it)")
+            self._remove_existing()
+        self.shard_dir.mkdir(parents=True, exist_ok=True)
+        progress = self.root / PROGRESS_NAME
+        if progress.exists():
+            previous = json.loads(progress.read_text())
+            if previous != json.loads(json.dumps(self.config)):
+                raise ValueError(
+                    f"{self.root} holds an unfinished dataset written with a different configuration; "
+                    f"delete the directory or rerun with the original settings ({progress})"
+                )
+        else:
+            progress.write_text(json.dumps(self.config, indent=1))
+        for stale in self.shard_dir.glob(".*.partial"):
+            stale.unlink()
+        self._buffer: list[Sample] = []
+        self._fields: list[str] | None = None
+        self._resolution: tuple[int, int] | None = None
+        self.done_ids: set[str] = set()
+        self._next_shard = 0
+        for path in sorted(self.shard_dir.glob("shard-*.h5")):
+            with h5py.File(path, "r") as f:
+                self.done_ids.update(s.decode() for s in f["ids"][()])
+                fields = sorted(k for k in f.keys() if k in FIELD_SCHEMA)
+                self._check_layout(path.name, fields, tuple(f["depth"].shape[1:3]))
+            self._next_shard = int(path.stem.split("-")[1]) + 1
+
+    def _remove_existing(self) -> None:
+        for p in (self.root / CARD_NAME, self.root / INDEX_NAME, self.root / PROGRESS_NAME):
+            p.unlink(missing_ok=True)
+        if self.shard_dir.exists():
+            for p in self.shard_dir.iterdir():
+                p.unlink()
+
+    def _check_layout(self, what: str, fields: list[str], resolution: tuple[int, int]) -> None:
+        if self._fields is None:
+            self._fields, self._resolution = fields, resolution
+            return
+        if fields != self._fields:
+            raise ValueError(f"{what}: fields {fields} differ from the dataset's {self._fields}")
+        if resolution != self._resolution:
+            raise ValueError(f"{what}: resolution {resolution} differs from the dataset's {self._resolution}")
+
+    def add(self, sample: Sample) -> None:
+        """Queue one sample; a full shard is written immediately."""
+        sample.validate()
+        if sample.id in self.done_ids or any(s.id == sample.id for s in self._buffer):
+            raise ValueError(f"sample id {sample.id!r} is already in dataset {self.root}")
+        self._check_layout(f"sample {sample.id!r}", sorted(sample.present_fields()), (sample.height, sample.width))
+        json.dumps(sample.meta)
+        self._buffer.append(sample)
+        if len(self._buffer) >= self.config["shard_size"]:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._buffer:
+            return
+        samples, self._buffer = self._buffer, []
+        name = _shard_name(self._next_shard)
+        tmp = self.shard_dir / f".{name}.partial"
+        n = len(samples)
+        with h5py.File(tmp, "w", track_order=False) as f:
+            for field_name in self._fields:
+                first = getattr(samples[0], field_name)
+                dset = f.create_dataset(field_name, shape=(n, *first.shape), dtype=FIELD_SCHEMA[field_name][0],
+                                        chunks=(1, *first.shape), track_times=False, **COMPRESSION)
+                for i, s in enumerate(samples):
+                    dset[i] = getattr(s, field_name)
+            str_dt = h5py.string_dtype("utf-8")
+            f.create_dataset("ids", data=np.array([s.id for s in samples], dtype=object), dtype=str_dt,
+                             track_times=False)
+            f.create_dataset("meta", data=np.array([json.dumps(s.meta, sort_keys=True) for s in samples],
+                                                   dtype=object), dtype=str_dt, track_times=False)
+            has_cam = np.array([s.camera is not None for s in samples])
+            eye = Camera(np.eye(3), 1, 1)
+            cams = [s.camera if s.camera is not None else eye for s in samples]
+            g = f.create_group("camera", track_order=False)
+            g.create_dataset("present", data=has_cam, track_times=False)
+            g.create_dataset("K", data=np.stack([c.K for c in cams]), track_times=False)
+            g.create_dataset("cam_from_world", data=np.stack([c.cam_from_world for c in cams]), track_times=False)
+            g.create_dataset("size", data=np.array([[c.width, c.height] for c in cams], np.int32), track_times=False)
+        os.replace(tmp, self.shard_dir / name)
+        self.done_ids.update(s.id for s in samples)
+        self._next_shard += 1
+
+    def close(self) -> Path:
+        """Write the last shard, the index table and the card; return the card's path."""
+        self._flush()
+        if not self.done_ids:
+            raise ValueError(f"no samples were written to {self.root}")
+        shards, rows = [], []
+        for path in sorted(self.shard_dir.glob("shard-*.h5")):
+            with h5py.File(path, "r") as f:
+                ids = [s.decode() for s in f["ids"][()]]
+                metas = [json.loads(m) for m in f["meta"][()]]
+            shards.append({"file": f"{SHARD_DIR}/{path.name}", "count": len(ids), "sha256": sha256_file(path),
+                           "first_id": ids[0], "last_id": ids[-1]})
+            for row, (sid, meta) in enumerate(zip(ids, metas, strict=True)):
+                rows.append({"id": sid, "shard": f"{SHARD_DIR}/{path.name}", "row": row, **_scalar_attrs(meta)})
+        index = pd.DataFrame(rows)
+        index.to_csv(self.root / INDEX_NAME, index=False)
+        h, w = self._resolution
+        cfg = self.config
+        card = {
+            "format": "humandepth", "format_version": FORMAT_VERSION,
+            "name": cfg["name"], "version": FORMAT_VERSION, "kind": cfg["kind"], "description": cfg["description"],
+            "count": len(index), "resolution": {"height": h, "width": w}, "fields": self._fields,
+            "conventions": CONVENTIONS, "generator": cfg["generator"], "license": cfg["license"],
+            "base_detail_filter": cfg["base_detail_filter"], "shard_size": cfg["shard_size"],
+            "created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "index": INDEX_NAME, "index_sha256": sha256_file(self.root / INDEX_NAME), "shards": shards,
+        }
+        tmp = self.root / f".{CARD_NAME}.partial"
+        tmp.write_text(json.dumps(card, indent=1))
+        os.replace(tmp, self.root / CARD_NAME)
+        (self.root / PROGRESS_NAME).unlink(missing_ok=True)
+        return self.root / CARD_NAME
+
+    def __enter__(self) -> DatasetWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        # on error: completed shards stay, the in-progress buffer is dropped; a rerun resumes
+
+
+class HumanDepthDataset(DepthDataset):
+    """Reader of the ``humandepth`` format.  Shards open lazily, once per process."""
+
+    format = "humandepth"
+
+    def __init__(self, root):
+        self.root = Path(root)
+        card_path = self.root / CARD_NAME
+        if not card_path.is_file():
+            unfinished = (self.root / PROGRESS_NAME).exists()
+            hint = " (an unfinished write: rerun the command that makes it)" if unfinished else ""
+            raise FileNotFoundError(f"{self.root} is not a humandepth dataset: {CARD_NAME} is missing{hint}")
+        try:
+            self.card = json.loads(card_path.read_text())
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{card_path} is not valid JSON: {e}") from None
+        self.name = self.card.get("name", self.root.name)
+        self.kind = self.card.get("kind", "external")
+        index_path = self.root / self.card.get("index", INDEX_NAME)
+        if not index_path.is_file():
+            raise FileNotFoundError(f"{self.root}: the index table {index_path.name} is missing")
+        self.index = pd.read_csv(index_path, dtype={"id": str, "shard": str})
+        self.index = self.index.sort_values("id", kind="stable").reset_index(drop=True)
+        self._ids = self.index["id"].tolist()
+        self._loc = dict(zip(self._ids, zip(self.index["shard"], self.index["row"], strict=True), strict=True))
+        self.fields = list(self.card.get("fields", []))
+        self._handles: dict = {}
+        self._pid = os.getpid()
+
+    @property
+    def ids(self) -> list[str]:
+        return self._ids
+
+    @property
+    def resolution(self) -> tuple[int, int]:
+        """(height, width) of every sample."""
+        r = self.card["resolution"]
+        return int(r["height"]), int(r["width"])
+
+    def checksum(self) -> str:
+        h = hashlib.sha256()
+        for s in self.card["shards"]:
+            h.update(f"{s['file']}:{s['sha256']}\n".encode())
+        return h.hexdigest()
+
+    def _shard(self, rel: str) -> h5py.File:
+        if os.getpid() != self._pid:  # forked into a DataLoader worker: never share HDF5 handles
+            self._handles, self._pid = {}, os.getpid()
+        f = self._handles.get(rel)
+        if f is None:
+            path = self.root / rel
+            try:
+                f = h5py.File(path, "r")
+            except (OSError, FileNotFoundError) as e:
+                raise OSError(f"dataset {self.name!r}: cannot open shard {path} ({e})") from None
+            self._handles[rel] = f
+        return f
+
+    def get(self, sample_id: str, fields: tuple[str, ...] | None = None) -> Sample:
+        """The sample with this id.  ``fields`` limits which arrays are read (required ones always are)."""
+        try:
+            rel, row = self._loc[sample_id]
+        except KeyError:
+            raise KeyError(f"dataset {self.name!r} has no sample {sample_id!r}") from None
+        f = self._shard(rel)
+        wanted = self.fields if fields is None else [n for n in self.fields if n in fields or n in REQUIRED_FIELDS]
+        arrays = {}
+        for name in wanted:
+            try:
+                arrays[name] = f[name][row]
+            except (OSError, KeyError) as e:
+                raise OSError(f"dataset {self.name!r}: cannot read field {name!r} of sample {sample_id!r} "
+                              f"from {rel} ({e})") from None
+        camera = None
+        if "camera" in f and bool(f["camera/present"][row]):
+            w, h = f["camera/size"][row]
+            camera = Camera(f["camera/K"][row], int(w), int(h), f["camera/cam_from_world"][row])
+        meta = json.loads(f["meta"][row])
+        return Sample(id=sample_id, camera=camera, meta=meta, **arrays)
+
+    def close(self) -> None:
+        for f in self._handles.values():
+            f.close()
+        self._handles = {}
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_handles"] = {}
+        return state
+
+
+def is_humandepth_dataset(path) -> bool:
+    return (Path(path) / CARD_NAME).is_file()
+
+
+def write_samples(root, samples, **writer_kwargs) -> Path:
+    """Write an iterable of samples as a dataset (convenience over :class:`DatasetWriter`)."""
+    with DatasetWriter(root, **writer_kwargs) as w:
+        for s in samples:
+            if s.id not in w.done_ids:
+                w.add(s)
+    return Path(root)
+
+
+__all__ = ["ARRAY_FIELDS", "DatasetWriter", "HumanDepthDataset", "expected_shape", "sha256_file", "write_samples"]
