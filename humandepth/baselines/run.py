@@ -1,0 +1,45 @@
+"""Run a registered baseline over a dataset into a predictions file."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from humandepth.baselines.registry import get_baseline
+from humandepth.data.predictions import PredictionsWriter
+
+
+def run_baseline(name: str, dataset, out, options: dict | None = None, progress: bool = True) -> Path:
+    """Predict every sample of ``dataset`` with baseline ``name`` and write ``out`` (HDF5 predictions).
+
+    The file is written to ``out.partial`` and renamed at the end, so an interrupted run leaves no
+    half-written predictions file under the final name.
+    """
+    entry = get_baseline(name)
+    options = {k: v for k, v in (options or {}).items() if v is not None}
+    method = entry.create(**options)
+    ids = list(dataset.ids)
+    n = len(ids)
+    t0 = time.perf_counter()
+    attrs = {"baseline": name, "dataset": dataset.name, "dataset_sha256": dataset.checksum(),
+             "oracle_uses_gt": ",".join(entry.uses_gt)}
+    with PredictionsWriter(out, method=name, depth_kind=method.depth_kind, attrs=attrs) as writer:
+        bs = max(1, int(getattr(method, "batch_size", 1)))
+        for start in range(0, n, bs):
+            samples = [dataset.get(i) for i in ids[start : start + bs]]
+            preds = method.predict(samples)
+            if len(preds) != len(samples):
+                raise RuntimeError(f"baseline {name!r} returned {len(preds)} predictions for {len(samples)} samples")
+            for s, (depth, normal) in zip(samples, preds, strict=True):
+                if np.shape(depth) != (s.height, s.width):
+                    raise RuntimeError(f"baseline {name!r} predicted shape {np.shape(depth)} for sample {s.id!r} "
+                                       f"of shape {(s.height, s.width)}")
+                writer.add(s.id, depth, normal)
+            done = min(start + bs, n)
+            if progress and (done == n or done % max(bs, 50) < bs):
+                rate = done / max(time.perf_counter() - t0, 1e-9)
+                print(f"{name}: {done}/{n} samples ({rate:.1f}/s)", file=sys.stderr)
+    return Path(out)
