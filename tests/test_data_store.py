@@ -1,0 +1,145 @@
+import json
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+from data_helpers import plane_sample
+
+from humandepth.data import DatasetWriter, HumanDepthDataset, Sample, open_dataset
+from humandepth.data.verify import verify_humandepth
+
+
+def _write(root, n=5, shard_size=2, **kw):
+    with DatasetWriter(root, name="planes", kind="synthetic", shard_size=shard_size, generator={"seed": 1}, **kw) as w:
+        for i in range(n):
+            w.add(plane_sample(i))
+    return root
+
+
+def test_round_trip_every_field_bit_exact(tmp_path):
+    root = _write(tmp_path / "ds")
+    ds = open_dataset(root)
+    assert len(ds) == 5 and ds.ids == [f"s{i:03d}" for i in range(5)]
+    for i in range(5):
+        a, b = plane_sample(i), ds.get(f"s{i:03d}")
+        for name in a.present_fields():
+            got, want = getattr(b, name), getattr(a, name)
+            assert got.dtype == want.dtype and np.array_equal(got, want), name
+        assert b.camera == a.camera and b.meta == a.meta
+    assert ds[-1].id == "s004"
+    with pytest.raises(KeyError, match="no sample 'nope'"):
+        ds.get("nope")
+    with pytest.raises(IndexError):
+        ds[5]
+
+
+def test_card_shards_and_index(tmp_path):
+    root = _write(tmp_path / "ds")
+    card = json.loads((root / "dataset.json").read_text())
+    assert card["count"] == 5 and card["kind"] == "synthetic" and len(card["shards"]) == 3
+    assert card["resolution"] == {"height": 24, "width": 32}
+    assert card["conventions"]["units"] == "metres" and card["base_detail_filter"]["name"] == "masked_bilateral"
+    with h5py.File(root / card["shards"][0]["file"]) as f:
+        assert f["depth"].chunks == (1, 24, 32) and f["depth"].compression == "gzip"
+        assert f["rgb"].shape == (2, 24, 32, 3)
+    index = pd.read_csv(root / "index.csv")
+    assert list(index.columns[:3]) == ["id", "shard", "row"] and "seed" in index.columns
+    assert verify_humandepth(root) == []
+
+
+def test_same_input_gives_identical_arrays(tmp_path):
+    a, b = _write(tmp_path / "a"), _write(tmp_path / "b")
+    for s in json.loads((a / "dataset.json").read_text())["shards"]:
+        with h5py.File(a / s["file"]) as fa, h5py.File(b / s["file"]) as fb:
+            for k in ("depth", "rgb", "normal", "depth_detail"):
+                assert fa[k][()].tobytes() == fb[k][()].tobytes()
+
+
+def test_resume_after_interrupted_write(tmp_path):
+    root = tmp_path / "ds"
+    with pytest.raises(RuntimeError):
+        with DatasetWriter(root, name="planes", shard_size=2, generator={"seed": 1}) as w:
+            for i in range(5):
+                if i == 3:
+                    raise RuntimeError("killed")
+                w.add(plane_sample(i))
+    # one complete shard survives; the in-progress sample is lost; no card yet
+    assert not (root / "dataset.json").exists()
+    with pytest.raises(FileNotFoundError, match="unfinished"):
+        HumanDepthDataset(root)
+    with DatasetWriter(root, name="planes", shard_size=2, generator={"seed": 1}) as w:
+        assert w.done_ids == {"s000", "s001"}
+        for i in range(5):
+            if f"s{i:03d}" not in w.done_ids:
+                w.add(plane_sample(i))
+    ds = open_dataset(root)
+    assert ds.ids == [f"s{i:03d}" for i in range(5)] and verify_humandepth(root) == []
+    assert not list((root / "shards").glob(".*partial"))
+
+
+def test_resume_refuses_a_different_config(tmp_path):
+    root = tmp_path / "ds"
+    w = DatasetWriter(root, name="planes", shard_size=2, generator={"seed": 1})
+    w.add(plane_sample(0))
+    w.add(plane_sample(1))
+    with pytest.raises(ValueError, match="different configuration"):
+        DatasetWriter(root, name="planes", shard_size=2, generator={"seed": 2})
+
+
+def test_finished_dataset_is_not_overwritten_silently(tmp_path):
+    root = _write(tmp_path / "ds", n=2)
+    with pytest.raises(FileExistsError):
+        DatasetWriter(root, name="planes")
+    _write(root, n=3, overwrite=True)
+    assert len(open_dataset(root)) == 3
+
+
+def test_bad_samples_are_refused_naming_them(tmp_path):
+    w = DatasetWriter(tmp_path / "ds", name="x")
+    bad = plane_sample(0)
+    bad.depth = bad.depth.astype(np.float64)
+    with pytest.raises(ValueError, match=r"sample 's000'.*depth.*float32"):
+        w.add(bad)
+    nan = plane_sample(1)
+    nan.depth[5, 5] = np.nan
+    with pytest.raises(ValueError, match="s001.*NaN"):
+        w.add(nan)
+    w.add(plane_sample(2))
+    with pytest.raises(ValueError, match="fields"):
+        w.add(plane_sample(3, with_optional=False))
+    with pytest.raises(ValueError, match="already"):
+        w.add(plane_sample(2))
+
+
+def test_verify_catches_a_corrupted_shard(tmp_path):
+    root = _write(tmp_path / "ds")
+    shard = root / "shards" / "shard-00001.h5"
+    data = bytearray(shard.read_bytes())
+    mid = len(data) // 2
+    data[mid : mid + 64] = bytes(b ^ 0xFF for b in data[mid : mid + 64])
+    shard.write_bytes(bytes(data))
+    problems = verify_humandepth(root)
+    assert problems and all("shard-00001" in p for p in problems)
+    assert any("sha256" in p for p in problems)
+
+
+def test_torch_view(tmp_path):
+    import torch
+
+    ds = open_dataset(_write(tmp_path / "ds", n=3)).torch()
+    item = ds[1]
+    assert item["rgb"].shape == (3, 24, 32) and item["rgb"].dtype == torch.float32 and item["rgb"].max() <= 1
+    assert item["depth"].shape == (1, 24, 32) and item["normal"].shape == (3, 24, 32)
+    assert item["parts"].dtype == torch.int64 and item["K"].shape == (3, 3) and item["id"] == "s001"
+    batch = next(iter(torch.utils.data.DataLoader(ds, batch_size=3)))
+    assert batch["depth"].shape == (3, 1, 24, 32)
+
+
+def test_sample_without_optional_fields(tmp_path):
+    s = Sample(id="a", rgb=np.zeros((4, 4, 3), np.uint8), depth=np.ones((4, 4), np.float32),
+               mask=np.ones((4, 4), bool))
+    with DatasetWriter(tmp_path / "ds", name="min") as w:
+        w.add(s)
+    got = open_dataset(tmp_path / "ds")[0]
+    assert got.normal is None and got.camera is None and got.present_fields() == ["rgb", "depth", "mask"]
