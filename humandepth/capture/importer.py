@@ -1,0 +1,74 @@
+"""``capture import``: play a take back and write a humandepth dataset of kind ``captured``.
+
+Per depth frame (id ``frame-NNNNNN``, the same ids as a simulated take's truth): ``depth`` (float32
+metres; in the colour camera with ``align="color"``, raw in the depth camera with ``align="none"``),
+``rgb`` on the same pixel grid, ``mask`` (the coarse :func:`~humandepth.capture.mask.person_mask`),
+``camera`` (that grid's K; ``cam_from_world`` is identity because the pose is unknown until fusion),
+``meta`` (frame numbers, timestamps, timestamp domain, take, alignment, filters, mask method).
+The card's ``generator`` records the recording's device, both intrinsics, the extrinsics, the depth
+scale and the frame counts (expected from the file and delivered).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from humandepth.capture.mask import person_mask
+from humandepth.capture.playback import ALIGN_MODES, Recording, build_filters
+from humandepth.capture.take import frame_id, open_take
+
+
+def import_take(take, out, align: str = "color", filters=(), box=None, depth_range=None, name: str | None = None,
+                overwrite: bool = False, shard_size: int = 64, progress=None) -> dict:
+    """Import every frame of ``take`` (a take directory or a recording file) into a dataset at ``out``.
+
+    Returns a summary: frames written, counts expected from the file and delivered, unpaired depth
+    frames, the dataset path.  Raises ``ValueError`` naming the file when frames are missing.  A
+    rerun after an interruption resumes (frames already in finished shards are skipped).
+    """
+    from humandepth.data.camera import Camera
+    from humandepth.data.sample import Sample
+    from humandepth.data.store import DatasetWriter
+
+    if align not in ALIGN_MODES:
+        raise ValueError(f"--align must be one of {ALIGN_MODES}, got {align!r}")
+    build_filters(filters)  # validate names before any work
+    t = open_take(take)
+    rec = Recording(t.recording)
+    filters = [f for f in (filters or []) if f]
+    generator = {
+        "take": str(Path(take).resolve()), "take_sidecar": t.sidecar, "recording": rec.info.to_dict(),
+        "align": align, "filters": filters, "mask": {"box": list(box) if box else None,
+                                                    "depth_range": list(depth_range) if depth_range else None},
+    }
+    writer = DatasetWriter(out, name=name or f"{t.name}-captured", kind="captured", shard_size=shard_size,
+                           generator=generator, license="as the recording", base_detail_filter=None,
+                           description=f"frames of {t.recording.name} played back by pyrealsense2 "
+                                       f"(align={align}, filters={filters or 'none'})", overwrite=overwrite)
+    written = skipped = 0
+    for pair in rec.frames(align=align, filters=filters):
+        sid = frame_id(pair.index)
+        if sid in writer.done_ids:
+            skipped += 1
+            continue
+        mask, mask_info = person_mask(pair.depth, box=box, depth_range=depth_range)
+        h, w = pair.depth.shape
+        meta = {"source": "captured", "take": t.name, "recording": t.recording.name, "align": align,
+                "filters": filters, "depth_scale": rec.info.depth_scale, "pose_known": False,
+                "mask": mask_info, **pair.meta}
+        writer.add(Sample(id=sid, rgb=pair.rgb, depth=pair.depth.astype(np.float32), mask=mask,
+                          camera=Camera(pair.K, w, h), meta=meta))
+        written += 1
+        if progress:
+            progress(pair.index + 1)
+    counts = rec.check_counts()
+    total = written + skipped
+    if t.sidecar and t.sidecar.get("frames") is not None and counts["delivered"]["depth"] != t.sidecar["frames"]:
+        raise ValueError(f"take {t.root}: take.json records {t.sidecar['frames']} frames but {t.recording.name} "
+                         f"played back {counts['delivered']['depth']}")
+    if total == 0:
+        raise ValueError(f"recording {t.recording} produced no depth frame paired with colour")
+    writer.close()
+    return {"dataset": str(Path(out)), "frames": total, "written": written, "resumed_skipped": skipped, **counts}

@@ -1,0 +1,53 @@
+"""A coarse person mask from depth alone: a depth band around the subject + the largest connected component.
+
+This is deliberately simple (fusion refines it): it keeps whatever touches the person inside the band
+-- typically a patch of floor around the feet -- and it assumes the subject is the largest surface
+in the band.  A user box (pixels) restricts the search when the scene is cluttered.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+
+def person_mask(depth: np.ndarray, box=None, depth_range=None, band_m: float = 0.5) -> tuple[np.ndarray, dict]:
+    """(H, W) bool mask of the subject and a dict describing how it was found.
+
+    Args:
+        depth: (H, W) float32 planar depth in metres, 0 = no value.
+        box: optional (x0, y0, x1, y1) pixel box (inclusive-exclusive) that contains the person.
+        depth_range: optional (near, far) metres; default: the median valid depth inside the box
+            (or the central third of the image) +- ``band_m``.
+    """
+    depth = np.asarray(depth, dtype=np.float32)
+    H, W = depth.shape
+    valid = depth > 0
+    region = np.zeros_like(valid)
+    if box is not None:
+        x0, y0, x1, y1 = (int(v) for v in box)
+        if not (0 <= x0 < x1 <= W and 0 <= y0 < y1 <= H):
+            raise ValueError(f"--box {box} is outside the {W}x{H} image or empty (needs 0 <= x0 < x1 <= W, ...)")
+        region[y0:y1, x0:x1] = True
+    else:
+        region[H // 3: H - H // 3, W // 3: W - W // 3] = True
+    if depth_range is None:
+        inside = depth[region & valid]
+        if inside.size == 0:
+            return np.zeros_like(valid), {"method": "depth band + largest component", "found": False}
+        centre = float(np.median(inside))
+        depth_range = (max(centre - band_m, 0.0), centre + band_m)
+    near, far = (float(v) for v in depth_range)
+    if not 0 <= near < far:
+        raise ValueError(f"mask depth range must satisfy 0 <= near < far, got {depth_range}")
+    band = valid & (depth >= near) & (depth <= far)
+    if box is not None:
+        band &= region
+    labels, n = ndimage.label(band, structure=np.ones((3, 3), dtype=bool))
+    info = {"method": "depth band + largest component", "range_m": [near, far], "box": list(box) if box else None}
+    if n == 0:
+        return np.zeros_like(valid), {**info, "found": False}
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    mask = ndimage.binary_fill_holes(labels == int(np.argmax(sizes)))
+    return mask, {**info, "found": True}
