@@ -1,0 +1,365 @@
+"""Merge benchmark runs into one leaderboard: ``leaderboard.md``, ``leaderboard.csv`` and ``index.html``.
+
+A run is a directory written by :func:`humandepth.benchmark.run.run_benchmark`.  Runs are merged only
+when they scored the same ground truth (equal dataset sha256) and every protocol they share has the
+same version and configuration; otherwise :func:`check_compatible` refuses, saying which runs differ.
+
+The HTML page is static and self-contained apart from the thumbnail PNGs copied beside it: tables,
+error-map thumbnails per method, cumulative error curves as inline SVG; no JavaScript, no network.
+Every string that comes from a predictions file (method names, attributes) is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from humandepth.benchmark.images import ERROR_MAP_MAX_M, css_gradient
+
+SUMMARY_NAME = "summary.json"
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
+           "#bcbd22")
+
+
+@dataclass
+class Run:
+    """One run directory: its path, its ``summary.json`` and its cumulative error curves (pandas or None)."""
+
+    dir: Path
+    summary: dict
+    curves: object = None
+
+    @property
+    def method(self) -> str:
+        return str(self.summary.get("method", "?"))
+
+
+def load_run(run_dir) -> Run:
+    """Read a run directory; FileNotFoundError / ValueError name the directory when it is not a run."""
+    import pandas as pd
+
+    run_dir = Path(run_dir)
+    path = run_dir / SUMMARY_NAME
+    if not path.is_file():
+        raise FileNotFoundError(f"{run_dir} is not a benchmark run: {SUMMARY_NAME} is missing "
+                                "(write one with `humandepth benchmark ... --out DIR`)")
+    try:
+        summary = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path} is not valid JSON: {e}") from None
+    for key in ("method", "dataset", "protocols"):
+        if key not in summary:
+            raise ValueError(f"{path} lacks the field {key!r}; was it written by `humandepth benchmark`?")
+    curves = None
+    name = summary.get("cumulative_error")
+    if name and (run_dir / name).is_file():
+        curves = pd.read_csv(run_dir / name)
+    return Run(run_dir, summary, curves)
+
+
+def check_compatible(runs: list[Run]) -> None:
+    """Raise ValueError unless all runs share the dataset checksum and each shared protocol's version/config."""
+    if not runs:
+        raise ValueError("no benchmark runs to merge")
+    ref = runs[0]
+    for r in runs[1:]:
+        a, b = ref.summary["dataset"], r.summary["dataset"]
+        if a.get("sha256") != b.get("sha256"):
+            raise ValueError(
+                f"cannot merge runs scored on different ground truth: {ref.dir} scored dataset {a.get('name')!r} "
+                f"(sha256 {str(a.get('sha256'))[:12]}...) but {r.dir} scored {b.get('name')!r} "
+                f"(sha256 {str(b.get('sha256'))[:12]}...); score every method on the same dataset"
+            )
+    seen: dict[str, tuple[Run, dict]] = {}
+    for r in runs:
+        for name, entry in r.summary["protocols"].items():
+            if name not in seen:
+                seen[name] = (r, entry)
+                continue
+            first_run, first = seen[name]
+            if first.get("version") != entry.get("version"):
+                raise ValueError(
+                    f"cannot merge protocol {name!r} version {first.get('version')} ({first_run.dir}) with version "
+                    f"{entry.get('version')} ({r.dir}): scores under different protocol versions are not "
+                    "comparable; re-score both with the same humandepth version"
+                )
+            if first.get("config") != entry.get("config"):
+                raise ValueError(
+                    f"cannot merge protocol {name!r}: {first_run.dir} ran it with {first.get('config')} but {r.dir} "
+                    f"with {entry.get('config')}; re-score both with the same settings"
+                )
+
+
+def protocol_names(runs: list[Run]) -> list[str]:
+    names: list[str] = []
+    for r in runs:
+        names += [n for n in r.summary["protocols"] if n not in names]
+    return names
+
+
+def labels(runs: list[Run]) -> list[str]:
+    """Display names: the method, plus the run directory's name where two runs share a method name."""
+    counts: dict[str, int] = {}
+    for r in runs:
+        counts[r.method] = counts.get(r.method, 0) + 1
+    return [r.method if counts[r.method] == 1 else f"{r.method} [{r.dir.name}]" for r in runs]
+
+
+def _num(v) -> float:
+    return float(v) if isinstance(v, int | float) and v is not None else float("nan")
+
+
+def fmt(v) -> str:
+    """A metric value for tables: 'n/a' for missing, otherwise 0-4 decimals by magnitude."""
+    v = _num(v)
+    if not math.isfinite(v):
+        return "n/a"
+    a = abs(v)
+    return f"{v:.0f}" if a >= 1000 else f"{v:.1f}" if a >= 100 else f"{v:.2f}" if a >= 1 else f"{v:.4f}"
+
+
+def _ranked(runs: list[Run], name: str) -> list[int]:
+    """Indices of the runs that have protocol ``name``, best first by its first metric (n/a last)."""
+    idx = [i for i, r in enumerate(runs) if name in r.summary["protocols"]]
+    entry = runs[idx[0]].summary["protocols"][name]
+    first = entry["ci95"]["metric"] if "ci95" in entry else next(iter(entry["metrics"]))
+    sign = -1.0 if first in entry.get("higher_is_better", []) else 1.0
+
+    def key(i):
+        v = _num(runs[i].summary["protocols"][name]["metrics"].get(first))
+        return (0, sign * v) if math.isfinite(v) else (1, 0.0)
+
+    return sorted(idx, key=key)
+
+
+def _arrow(entry: dict, metric: str) -> str:
+    return "↑" if metric in entry.get("higher_is_better", []) else "↓"
+
+
+def leaderboard_frame(runs: list[Run]):
+    """pandas DataFrame, one row per run: identity columns, then ``<protocol>.<metric>`` means, the first
+    metric's bootstrap interval and pooled value, and ``<protocol>.n_nan``."""
+    import pandas as pd
+
+    rows = []
+    for r, label in zip(runs, labels(runs), strict=True):
+        s = r.summary
+        row = {"method": label, "depth_kind": s.get("depth_kind"), "run": str(r.dir),
+               "predictions_sha256": s.get("predictions", {}).get("sha256"), "dataset": s["dataset"].get("name"),
+               "dataset_sha256": s["dataset"].get("sha256")}
+        for name, entry in s["protocols"].items():
+            row[f"{name}.version"] = entry.get("version")
+            for m, v in entry["metrics"].items():
+                row[f"{name}.{m}"] = _num(v)
+            ci = entry.get("ci95", {})
+            if ci:
+                row[f"{name}.{ci['metric']}.ci95_low"] = _num(ci.get("low"))
+                row[f"{name}.{ci['metric']}.ci95_high"] = _num(ci.get("high"))
+                row[f"{name}.{ci['metric']}.pooled"] = _num(entry.get("pooled", {}).get(ci["metric"]))
+            row[f"{name}.n_nan"] = entry.get("n_nan")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _md_text(s: str) -> str:
+    """Escape a name for a Markdown table cell (HTML special characters, pipes, newlines)."""
+    return html.escape(str(s), quote=False).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def render_markdown(runs: list[Run]) -> str:
+    check_compatible(runs)
+    ds = runs[0].summary["dataset"]
+    names = labels(runs)
+    lines = [f"# Leaderboard: {_md_text(ds.get('name'))}", "",
+             f"Dataset sha256 `{ds.get('sha256')}`, {ds.get('count')} samples. Values are means over samples "
+             "(↓ lower is better, ↑ higher is better); the first metric shows its bootstrap 95% interval in "
+             "brackets and its pooled-pixel value; `NaN` counts samples that could not be scored.", ""]
+    for name in protocol_names(runs):
+        order = _ranked(runs, name)
+        entry = runs[order[0]].summary["protocols"][name]
+        mets = list(entry["metrics"])
+        lines += [f"## {name} (version {entry.get('version')})", "", _md_text(entry.get("description", "")), ""]
+        head = ["rank", "method", *[f"{m} {_arrow(entry, m)}" for m in mets], f"{mets[0]} pooled", "NaN"]
+        lines += ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+        for rank, i in enumerate(order, 1):
+            e = runs[i].summary["protocols"][name]
+            cells = [fmt(e["metrics"].get(m)) for m in mets]
+            ci = e.get("ci95") or {}
+            if math.isfinite(_num(ci.get("low"))):
+                cells[0] += f" [{fmt(ci.get('low'))}, {fmt(ci.get('high'))}]"
+            lines.append("| " + " | ".join([str(rank), _md_text(names[i]), *cells,
+                                            fmt(e.get("pooled", {}).get(mets[0])), str(e.get("n_nan", 0))]) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _curve_range(runs: list[Run], protocol: str) -> float:
+    """x extent of the plot: where every curve has reached 99 %, rounded up to 5 cm (0.05 .. 0.5 m)."""
+    reach = 0.05
+    for r in runs:
+        if r.curves is None:
+            continue
+        c = r.curves[r.curves["protocol"] == protocol]
+        above = c[c["cumulative_pct"] >= 99.0]["error_m"]
+        reach = max(reach, float(above.min()) if len(above) else 0.5)
+    return min(0.5, math.ceil(round(reach / 0.05, 6)) * 0.05)
+
+
+def _svg_curves(runs: list[Run], names: list[str], protocol: str) -> str:
+    """Inline SVG of the cumulative error curves (percent of pixels with |error| below x) for one protocol."""
+    w, h, left, right, top, bottom = 520, 300, 50, 10, 10, 40
+    pw, ph = w - left - right, h - top - bottom
+    x_max = _curve_range(runs, protocol)
+
+    def sx(x):
+        return left + pw * x / x_max
+
+    def sy(y):
+        return top + ph * (1.0 - y / 100.0)
+
+    e = html.escape
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" '
+             f'aria-label="cumulative error curves, {e(protocol)}">',
+             f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="#fff" stroke="#888"/>']
+    for k in range(0, 5):
+        y = 25 * k
+        parts.append(f'<line x1="{left}" x2="{left + pw}" y1="{sy(y):.1f}" y2="{sy(y):.1f}" stroke="#ddd"/>'
+                     f'<text x="{left - 6}" y="{sy(y) + 4:.1f}" font-size="11" text-anchor="end">{y}%</text>')
+    for k in range(0, 6):
+        x = x_max * k / 5
+        parts.append(f'<line x1="{sx(x):.1f}" x2="{sx(x):.1f}" y1="{top}" y2="{top + ph}" stroke="#eee"/>'
+                     f'<text x="{sx(x):.1f}" y="{top + ph + 16}" font-size="11" text-anchor="middle">'
+                     f"{100 * x:.0f} cm</text>")
+    parts.append(f'<text x="{left + pw / 2}" y="{h - 4}" font-size="12" text-anchor="middle">'
+                 "absolute depth error after alignment</text>")
+    for i, r in enumerate(runs):
+        if r.curves is None:
+            continue
+        c = r.curves[r.curves["protocol"] == protocol]
+        if c.empty:
+            continue
+        c = c[c["error_m"] <= x_max + 1e-9]
+        pts = [(0.0, 0.0), *zip(c["error_m"].astype(float), c["cumulative_pct"].astype(float), strict=True)]
+        path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in pts if math.isfinite(y))
+        parts.append(f'<polyline fill="none" stroke="{PALETTE[i % len(PALETTE)]}" stroke-width="2" '
+                     f'points="{path}"><title>{e(names[i])}</title></polyline>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+CSS = """
+body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1200px; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
+th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; font-size: 14px; }
+td.name, th.name { text-align: left; }
+.thumbs td { text-align: center; vertical-align: top; font-size: 12px; }
+.thumbs img { image-rendering: pixelated; width: 128px; }
+.swatch { display: inline-block; width: 14px; height: 4px; margin-right: 6px; vertical-align: middle; }
+.bar { display: inline-block; width: 240px; height: 12px; vertical-align: middle; margin: 0 6px; }
+code { font-size: 12px; }
+"""
+
+
+def render_html(runs: list[Run], thumb_paths: dict, rgb_paths: dict) -> str:
+    """The static page.  ``thumb_paths[(run index, sample id)]`` and ``rgb_paths[sample id]``: relative PNG paths."""
+    check_compatible(runs)
+    e = html.escape
+    names = labels(runs)
+    ds = runs[0].summary["dataset"]
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           f"<title>humandepth leaderboard: {e(str(ds.get('name')))}</title>", f"<style>{CSS}</style></head><body>",
+           f"<h1>Leaderboard: {e(str(ds.get('name')))}</h1>",
+           f"<p>Dataset sha256 <code>{e(str(ds.get('sha256')))}</code>, {e(str(ds.get('count')))} samples. Values "
+           "are means over samples (&darr; lower is better, &uarr; higher is better); the first metric shows its "
+           "bootstrap 95% interval and its pooled-pixel value.</p>"]
+    for name in protocol_names(runs):
+        order = _ranked(runs, name)
+        entry = runs[order[0]].summary["protocols"][name]
+        mets = list(entry["metrics"])
+        out.append(f"<h2>{e(name)} <small>(version {e(str(entry.get('version')))})</small></h2>")
+        out.append(f"<p>{e(str(entry.get('description', '')))}</p><table><thead><tr><th>rank</th>"
+                   '<th class="name">method</th>')
+        out += [f"<th>{e(m)} {'&uarr;' if _arrow(entry, m) == '↑' else '&darr;'}</th>" for m in mets]
+        out.append(f"<th>{e(mets[0])} 95% CI</th><th>{e(mets[0])} pooled</th><th>NaN</th></tr></thead><tbody>")
+        for rank, i in enumerate(order, 1):
+            en = runs[i].summary["protocols"][name]
+            ci = en.get("ci95") or {}
+            cells = "".join(f"<td>{e(fmt(en['metrics'].get(m)))}</td>" for m in mets)
+            out.append(f'<tr><td>{rank}</td><td class="name">{e(names[i])}</td>{cells}'
+                       f"<td>[{e(fmt(ci.get('low')))}, {e(fmt(ci.get('high')))}]</td>"
+                       f"<td>{e(fmt(en.get('pooled', {}).get(mets[0])))}</td>"
+                       f"<td>{e(str(en.get('n_nan', 0)))}</td></tr>")
+        out.append("</tbody></table>")
+    curve_protocols = [p for p in protocol_names(runs)
+                       if any(r.curves is not None and (r.curves["protocol"] == p).any() for r in runs)]
+    if curve_protocols:
+        out.append("<h2>Cumulative error curves</h2><p>Percent of evaluated pixels (pooled over the dataset) whose "
+                   "absolute depth error after the protocol's alignment is below x, up to where every curve reaches "
+                   "99 % (each run's cumulative_error.csv holds the full 0-50 cm curve).</p>")
+        legend = "".join(f'<div><span class="swatch" style="background:{PALETTE[i % len(PALETTE)]}"></span>'
+                         f"{e(names[i])}</div>" for i in range(len(runs)))
+        for p in curve_protocols:
+            out.append(f"<h3>{e(p)}</h3>{_svg_curves(runs, names, p)}{legend}")
+    sample_ids = []
+    for r in runs:
+        sample_ids += [t["id"] for t in r.summary.get("thumbnails", []) if t["id"] not in sample_ids]
+    if sample_ids:
+        map_protocols = sorted({str((r.summary.get("error_maps") or {}).get("protocol")) for r in runs})
+        out.append("<h2>Error maps</h2><p>|aligned prediction &minus; ground truth| under the "
+                   f"{e(', '.join(map_protocols))} alignment, 0"
+                   f'<span class="bar" style="background:{css_gradient()}"></span>{100 * ERROR_MAP_MAX_M:.0f} cm '
+                   "and above; grey: outside the evaluated mask.</p>")
+        out.append('<table class="thumbs"><thead><tr><th class="name">method</th>')
+        out += [f"<th>{e(sid)}</th>" for sid in sample_ids]
+        out.append('</tr></thead><tbody><tr><td class="name">input</td>')
+        out += [f'<td><img src="{e(rgb_paths[sid])}" alt="input {e(sid)}"></td>' if sid in rgb_paths else "<td></td>"
+                for sid in sample_ids]
+        out.append("</tr>")
+        for i in range(len(runs)):
+            out.append(f'<tr><td class="name">{e(names[i])}</td>')
+            out += [f'<td><img src="{e(thumb_paths[(i, sid)])}" alt="error map {e(sid)}"></td>'
+                    if (i, sid) in thumb_paths else "<td></td>" for sid in sample_ids]
+            out.append("</tr>")
+        out.append("</tbody></table>")
+    out.append("<h2>Runs</h2><table><thead><tr><th class=\"name\">method</th><th class=\"name\">depth_kind</th>"
+               '<th class="name">predictions sha256</th><th class="name">run</th></tr></thead><tbody>')
+    for i, r in enumerate(runs):
+        s = r.summary
+        out.append(f'<tr><td class="name">{e(names[i])}</td><td class="name">{e(str(s.get("depth_kind")))}</td>'
+                   f'<td class="name"><code>{e(str(s.get("predictions", {}).get("sha256")))}</code></td>'
+                   f'<td class="name">{e(str(r.dir))}</td></tr>')
+    out.append("</tbody></table><p>Generated by <code>humandepth leaderboard</code>.</p></body></html>")
+    return "\n".join(out)
+
+
+def write_leaderboard(run_dirs, out_dir) -> dict[str, Path]:
+    """Merge ``run_dirs`` into ``out_dir``: leaderboard.md, leaderboard.csv, index.html and copied thumbnails."""
+    runs = [load_run(d) for d in run_dirs]
+    check_compatible(runs)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    thumb_paths, rgb_paths = {}, {}
+    for i, r in enumerate(runs):
+        for t in r.summary.get("thumbnails", []):
+            for key in ("error", "rgb"):
+                src = t.get(key)
+                if not src or not (r.dir / src).is_file():
+                    continue
+                if key == "rgb" and t["id"] in rgb_paths:
+                    continue
+                rel = f"thumbs/run_{i:02d}/{Path(src).name}"
+                (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(r.dir / src, out_dir / rel)
+                if key == "rgb":
+                    rgb_paths[t["id"]] = rel
+                else:
+                    thumb_paths[(i, t["id"])] = rel
+    paths = {"md": out_dir / "leaderboard.md", "csv": out_dir / "leaderboard.csv", "html": out_dir / "index.html"}
+    paths["md"].write_text(render_markdown(runs))
+    leaderboard_frame(runs).to_csv(paths["csv"], index=False)
+    paths["html"].write_text(render_html(runs, thumb_paths, rgb_paths), encoding="utf-8")
+    return paths

@@ -1,0 +1,375 @@
+"""Score a predictions file on a dataset under one or more protocols and write a run directory.
+
+:func:`run_benchmark` pairs predictions with ground truth by sample id (never by order), validates
+every prediction (:mod:`humandepth.benchmark.validate`) and scores the valid ones in the same pass.
+If any problem is found nothing is written and one :class:`~humandepth.benchmark.validate.SubmissionError`
+lists them all.  Otherwise the run directory receives:
+
+- ``per_sample.csv``: one row per sample (sorted by id): ``<protocol>.<metric>`` for every metric,
+  ``<protocol>.<param>`` for the fitted alignment and pixel counts, ``<protocol>.note`` (why a value is NaN);
+- ``summary.json``: method, dataset name and sha256, predictions sha256, and per protocol its
+  ``version``, ``config``, ``metrics`` (mean over samples, NaN samples excluded and counted),
+  ``pooled`` (pooled over all pixels), ``ci95`` (seeded bootstrap 95% interval of the first metric's
+  mean), ``n_nan`` and ``nan_samples``;
+- ``cumulative_error.csv``: pooled cumulative distribution of |aligned prediction - GT| over 0..0.5 m
+  (100 bins) for each depth protocol run;
+- ``thumbs/``: RGB and error-map PNGs for a few fixed samples (evenly spaced in id order);
+- ``leaderboard.md``: this run as a one-row leaderboard.
+
+Samples are scored in worker processes (fork) when there are many; results do not depend on the
+number of workers.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import multiprocessing
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from humandepth.benchmark import metrics as _metrics
+from humandepth.benchmark.images import ERROR_MAP_MAX_M, save_error_thumbnail, save_rgb_thumbnail
+from humandepth.benchmark.protocols import Protocol, SampleView, add_sums, make_protocol
+from humandepth.benchmark.validate import SubmissionError, check_ids, check_sample
+
+SUMMARY_NAME = "summary.json"
+PER_SAMPLE_NAME = "per_sample.csv"
+CUMULATIVE_NAME = "cumulative_error.csv"
+LEADERBOARD_MD = "leaderboard.md"
+THUMB_DIR = "thumbs"
+N_THUMBNAILS = 4
+BOOTSTRAP_RESAMPLES = 10_000
+ERROR_MAP_PREFERENCE = ("tang2019", "affine", "metric", "detail")  # whose alignment the error maps show
+DEPTH_ERROR_PROTOCOLS = ("tang2019", "affine", "metric")  # those with a cumulative |error| curve
+SUMMARY_FORMAT = "1.0"
+
+
+def thumbnail_ids(ids: list[str], k: int = N_THUMBNAILS) -> list[str]:
+    """``k`` fixed samples, evenly spaced over the sorted ids (the same for every method on a dataset)."""
+    ids = sorted(ids)
+    if k <= 0 or not ids:
+        return []
+    if k == 1 or len(ids) == 1:
+        return ids[:1]
+    picks = [ids[round(i * (len(ids) - 1) / (k - 1))] for i in range(min(k, len(ids)))]
+    return list(dict.fromkeys(picks))
+
+
+def bootstrap_ci(values: np.ndarray, seed: int, resamples: int = BOOTSTRAP_RESAMPLES) -> tuple[float, float]:
+    """Percentile 95% interval of the mean of ``values`` (NaNs dropped) over seeded bootstrap resamples."""
+    v = np.asarray(values, np.float64)
+    v = v[np.isfinite(v)]
+    if v.size == 0 or resamples <= 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    means = np.empty(resamples)
+    step = max(1, 2_000_000 // v.size)
+    for start in range(0, resamples, step):
+        k = min(step, resamples - start)
+        means[start : start + k] = v[rng.integers(0, v.size, size=(k, v.size))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def _get(dataset, sample_id: str, fields: tuple[str, ...]):
+    try:
+        return dataset.get(sample_id, fields=fields)
+    except TypeError:  # a reader without field selection
+        return dataset.get(sample_id)
+
+
+@dataclass
+class _Job:
+    """What a worker needs; set as a module global before forking so it is inherited, not pickled."""
+
+    dataset: object
+    predictions_path: Path
+    depth_kind: str
+    protocols: list[Protocol]
+    fields: tuple[str, ...]
+    thumb_ids: frozenset[str]
+    map_protocol: str | None
+    score: bool = True
+
+
+_JOB: _Job | None = None
+_PRED: tuple[int, object] | None = None
+
+
+def _predictions():
+    """This process's own handle on the predictions file (HDF5 handles are never shared across fork)."""
+    global _PRED
+    if _PRED is None or _PRED[0] != os.getpid():
+        from humandepth.data.predictions import Predictions
+
+        _PRED = (os.getpid(), Predictions(_JOB.predictions_path))
+    return _PRED[1]
+
+
+@dataclass
+class _Chunk:
+    rows: list[dict] = field(default_factory=list)
+    sums: dict = field(default_factory=dict)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    maps: dict = field(default_factory=dict)  # id -> (error map (H, W) float32 metres, rgb or None)
+
+
+def _score_ids(ids: list[str]) -> _Chunk:
+    job = _JOB
+    preds = _predictions()
+    out = _Chunk(sums={p.name: {} for p in job.protocols})
+    for sid in ids:
+        want_rgb = sid in job.thumb_ids
+        sample = _get(job.dataset, sid, job.fields + (("rgb",) if want_rgb else ()))
+        depth = preds.depth(sid)
+        normal = preds.normal(sid)
+        bad = check_sample(np.asarray(sample.mask, bool), depth, normal)
+        if bad:
+            out.problems += [(sid, b) for b in bad]
+        if bad or out.problems or not job.score:
+            continue  # once anything is invalid the run will fail: only keep validating
+        view = SampleView(sid, sample.depth, sample.mask, depth, job.depth_kind,
+                          K=sample.camera.K if sample.camera is not None else None,
+                          pred_normal=normal, gt_normal=sample.normal)
+        row: dict = {"id": sid}
+        for p in job.protocols:
+            sc = p.score(view)
+            row.update({f"{p.name}.{k}": v for k, v in sc.metrics.items()})
+            row.update({f"{p.name}.{k}": v for k, v in sc.params.items()})
+            row[f"{p.name}.note"] = sc.note
+            add_sums(out.sums[p.name], sc.sums)
+            if want_rgb and p.name == job.map_protocol and sc.aligned is not None:
+                err = view.full(np.abs(sc.aligned - view.g)).astype(np.float32)
+                out.maps[sid] = (err, sample.rgb)
+        out.rows.append(row)
+    return out
+
+
+def _merge(total: _Chunk, part: _Chunk) -> None:
+    total.rows += part.rows
+    total.problems += part.problems
+    total.maps.update(part.maps)
+    for name, sums in part.sums.items():
+        add_sums(total.sums.setdefault(name, {}), sums)
+
+
+def _chunks(ids: list[str], size: int) -> list[list[str]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+class _Progress:
+    def __init__(self, total: int, enabled: bool, every_s: float = 2.0):
+        self.total, self.enabled, self.every_s = total, enabled, every_s
+        self.t0 = self.last = time.perf_counter()
+        self.done = 0
+
+    def update(self, n: int) -> None:
+        self.done += n
+        now = time.perf_counter()
+        if self.enabled and (now - self.last >= self.every_s or self.done == self.total):
+            self.last = now
+            rate = self.done / max(now - self.t0, 1e-9)
+            print(f"benchmark: {self.done}/{self.total} samples, {rate:.1f} samples/s", file=sys.stderr, flush=True)
+
+
+def _json_clean(x):
+    """NaN/inf -> None and numpy scalars -> Python, recursively (summary.json stays strict JSON)."""
+    if isinstance(x, dict):
+        return {str(k): _json_clean(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_json_clean(v) for v in x]
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, float | np.floating):
+        return float(x) if math.isfinite(x) else None
+    return x
+
+
+def _detail_filter(dataset):
+    from humandepth.data.base_detail import BaseDetailFilter
+
+    card = getattr(dataset, "card", None)
+    spec = card.get("base_detail_filter") if isinstance(card, dict) else None
+    return BaseDetailFilter.from_dict(spec) if spec else None
+
+
+def _auto_workers(n: int) -> int:
+    return 1 if n < 64 else max(1, min(os.cpu_count() or 1, 8))
+
+
+def run_benchmark(dataset, predictions, protocols, out_dir, *, workers: int | None = None, seed: int = 0,
+                  n_thumbnails: int = N_THUMBNAILS, bootstrap_resamples: int = BOOTSTRAP_RESAMPLES,
+                  progress: bool = True, overwrite: bool = False) -> dict:
+    """Validate and score ``predictions`` on ``dataset``; write the run directory; return the summary dict.
+
+    Args:
+        dataset: a :class:`humandepth.data.DepthDataset` (e.g. from ``open_dataset``).
+        predictions: path of a predictions file, or an open :class:`humandepth.data.Predictions`.
+        protocols: protocol names (see :data:`humandepth.benchmark.protocols.PROTOCOL_NAMES`), in table order.
+        out_dir: the run directory (created).  An existing run there is only replaced with ``overwrite``.
+        workers: scoring processes; None picks 1 for small datasets, else the number of CPUs (max 8).
+        seed: seed of the bootstrap intervals (recorded).
+        n_thumbnails: how many fixed samples get RGB / error-map thumbnails.
+        bootstrap_resamples: resamples of each protocol's bootstrap interval.
+        progress: print samples/s to stderr while scoring.
+        overwrite: replace an existing run in ``out_dir``.
+
+    Raises:
+        SubmissionError (a ValueError): the predictions do not match the dataset; lists every problem.
+        ValueError: an unknown protocol, or one that cannot score this ``depth_kind``.
+        FileExistsError: ``out_dir`` already holds a run and ``overwrite`` is False.
+    """
+    from humandepth.data.predictions import Predictions
+    from humandepth.data.store import sha256_file
+
+    global _JOB
+    t_start = time.perf_counter()
+    names = list(dict.fromkeys(protocols))
+    if not names:
+        raise ValueError("no protocol given; choose one or more of tang2019, affine, metric, detail")
+    out_dir = Path(out_dir)
+    if (out_dir / SUMMARY_NAME).exists() and not overwrite:
+        raise FileExistsError(f"{out_dir} already holds a benchmark run ({SUMMARY_NAME}); choose another --out "
+                              "or pass --overwrite")
+    pred_path = Path(predictions.path if isinstance(predictions, Predictions) else predictions)
+    with Predictions(pred_path) as preds:
+        method, depth_kind, pred_ids, pred_attrs = preds.method, preds.depth_kind, preds.ids, preds.attrs
+    protos = [make_protocol(n, _detail_filter(dataset)) for n in names]
+    for p in protos:
+        p.check_kind(depth_kind, f"predictions file {pred_path} (method {method!r})")
+
+    ids = sorted(dataset.ids)
+    if not ids:
+        raise ValueError(f"dataset {dataset.name!r} has no samples")
+    idcheck = check_ids(ids, pred_ids)
+    missing = set(idcheck.missing)
+    if idcheck.extra and progress:
+        shown = ", ".join(repr(i) for i in idcheck.extra[:10])
+        print(f"benchmark: {len(idcheck.extra)} prediction id(s) not in dataset {dataset.name!r} are ignored: "
+              f"{shown}{' ...' if len(idcheck.extra) > 10 else ''}", file=sys.stderr)
+    map_protocol = next((n for n in ERROR_MAP_PREFERENCE if n in names), None)
+    thumbs = thumbnail_ids(ids, n_thumbnails)
+    fields = ("depth", "mask") + (("normal",) if "detail" in names else ())
+    _JOB = _Job(dataset, pred_path, depth_kind, protos, fields, frozenset(thumbs), map_protocol,
+                score=not missing)
+
+    todo = [i for i in ids if i not in missing]
+    n_workers = _auto_workers(len(todo)) if workers is None else max(1, int(workers))
+    result = _Chunk(problems=[(sid, "no prediction in the file (missing /depth/<id>)") for sid in idcheck.missing])
+    bar = _Progress(len(todo), progress)
+    try:
+        if n_workers == 1:
+            for chunk in _chunks(todo, 16):
+                part = _score_ids(chunk)
+                _merge(result, part)
+                bar.update(len(chunk))
+        else:
+            size = max(4, min(32, len(todo) // (n_workers * 8) or 1))
+            ctx = multiprocessing.get_context("fork")
+            with ctx.Pool(n_workers) as pool:
+                for chunk, part in zip(_chunks(todo, size), pool.imap(_score_ids, _chunks(todo, size)), strict=True):
+                    _merge(result, part)
+                    bar.update(len(chunk))
+    finally:
+        _JOB = None
+        if _PRED is not None:
+            _PRED[1].close()
+            globals()["_PRED"] = None
+    if result.problems:
+        order = {sid: i for i, sid in enumerate(ids)}
+        result.problems.sort(key=lambda p: order.get(p[0], -1))
+        raise SubmissionError(pred_path, dataset.name, result.problems)
+    elapsed = time.perf_counter() - t_start
+
+    import pandas as pd
+
+    table = pd.DataFrame(result.rows).sort_values("id", kind="stable").reset_index(drop=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / SUMMARY_NAME).unlink(missing_ok=True)  # a half-replaced run never looks complete
+    table.to_csv(out_dir / PER_SAMPLE_NAME, index=False)
+
+    summary_protocols = {}
+    curves = []
+    for k, p in enumerate(protos):
+        cols = [f"{p.name}.{m}" for m in p.metric_names]
+        values = table[cols].to_numpy(np.float64)
+        nan_rows = ~np.all(np.isfinite(values), axis=1)
+        first = values[:, 0]
+        low, high = bootstrap_ci(first, seed + k, bootstrap_resamples)
+        entry = {
+            "version": p.version,
+            "description": p.description,
+            "config": p.config(),
+            "metrics": {m: float(np.nanmean(values[:, j])) if np.isfinite(values[:, j]).any() else float("nan")
+                        for j, m in enumerate(p.metric_names)},
+            "pooled": p.pooled(result.sums.get(p.name, {})),
+            "ci95": {"metric": p.metric_names[0], "low": low, "high": high, "resamples": bootstrap_resamples,
+                     "seed": seed + k},
+            "higher_is_better": sorted(p.higher_is_better),
+            "n_samples": len(table),
+            "n_nan": int(nan_rows.sum()),
+            "nan_samples": {sid: note for sid, note in zip(table["id"][nan_rows], table[f"{p.name}.note"][nan_rows],
+                                                           strict=True)},
+        }
+        if p.name == "affine":
+            entry["n_degenerate"] = int(np.nansum(table["affine.degenerate"].to_numpy(np.float64)))
+        summary_protocols[p.name] = entry
+        hist = result.sums.get(p.name, {}).get("hist")
+        if p.name in DEPTH_ERROR_PROTOCOLS and hist is not None:
+            for edge, frac in zip(_metrics.cumulative_edges_m(), _metrics.cumulative_from_histogram(hist), strict=True):
+                curves.append({"protocol": p.name, "error_m": round(float(edge), 6), "cumulative_pct": 100.0 * frac})
+    if curves:
+        pd.DataFrame(curves).to_csv(out_dir / CUMULATIVE_NAME, index=False)
+
+    thumb_entries = []
+    if thumbs:
+        (out_dir / THUMB_DIR).mkdir(exist_ok=True)
+    for k, sid in enumerate(thumbs):
+        entry = {"id": sid}
+        err, rgb = result.maps.get(sid, (None, None))
+        if rgb is not None:
+            entry["rgb"] = f"{THUMB_DIR}/rgb_{k:02d}.png"
+            save_rgb_thumbnail(rgb, out_dir / entry["rgb"])
+        if err is not None:
+            entry["error"] = f"{THUMB_DIR}/error_{k:02d}.png"
+            save_error_thumbnail(err, out_dir / entry["error"])
+        thumb_entries.append(entry)
+
+    from humandepth import __version__
+
+    summary = {
+        "summary_format": SUMMARY_FORMAT,
+        "method": method,
+        "depth_kind": depth_kind,
+        "dataset": {"name": dataset.name, "sha256": dataset.checksum(), "format": getattr(dataset, "format", ""),
+                    "count": len(ids), "path": str(getattr(dataset, "root", ""))},
+        "predictions": {"path": str(pred_path), "sha256": sha256_file(pred_path), "extra_ids": idcheck.extra,
+                        "attrs": {k: v for k, v in pred_attrs.items() if isinstance(v, str | int | float | bool)}},
+        "protocols": summary_protocols,
+        "per_sample": PER_SAMPLE_NAME,
+        "cumulative_error": CUMULATIVE_NAME if curves else None,
+        "cumulative_error_bins": {"max_m": _metrics.HIST_MAX_M, "bins": _metrics.HIST_BINS},
+        "thumbnails": thumb_entries,
+        "error_maps": {"protocol": map_protocol, "range_m": [0.0, ERROR_MAP_MAX_M], "colormap": "jet"},
+        "aggregation": "metrics: mean over samples (NaN samples excluded, counted in n_nan); pooled: over all "
+                       "evaluated pixels of the dataset",
+        "seed": seed,
+        "software": {"humandepth": __version__, "numpy": np.__version__, "python": sys.version.split()[0]},
+        "run": {"created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), "workers": n_workers,
+                "elapsed_s": round(elapsed, 3), "samples_per_s": round(len(ids) / max(elapsed, 1e-9), 2)},
+    }
+    tmp = out_dir / f".{SUMMARY_NAME}.partial"
+    tmp.write_text(json.dumps(_json_clean(summary), indent=1, allow_nan=False))
+    os.replace(tmp, out_dir / SUMMARY_NAME)
+
+    from humandepth.benchmark.leaderboard import load_run, render_markdown
+
+    (out_dir / LEADERBOARD_MD).write_text(render_markdown([load_run(out_dir)]))
+    return summary
