@@ -32,14 +32,14 @@ demo: setup
 	$(VENV)/bin/humandepth demo
 
 test: setup
-	$(VENV)/bin/ruff check humandepth tests benchmarks
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
 test-slow: setup
 	$(PY) -m pytest -q -m slow
 
 lint: setup
-	$(VENV)/bin/ruff check humandepth tests benchmarks
+	$(VENV)/bin/ruff check .
 
 bench: setup
 	$(PY) benchmarks/bench_benchmark.py
