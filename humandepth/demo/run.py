@@ -29,6 +29,16 @@ def _step(n: int, total: int, text: str) -> None:
     print(f"\n[{n}/{total}] {text}", file=sys.stderr, flush=True)
 
 
+def applicable_protocols(predictions_path) -> list[str]:
+    """The protocols of :data:`PROTOCOLS` that accept the file's ``depth_kind`` (``metric`` needs metric depth)."""
+    from humandepth.benchmark.protocols import make_protocol
+    from humandepth.data.predictions import Predictions
+
+    with Predictions(predictions_path) as p:
+        kind = p.depth_kind
+    return [name for name in PROTOCOLS if kind in make_protocol(name).depth_kinds]
+
+
 def write_capsule_folder(out: Path, count: int, size: int, seed: int) -> Path:
     """Write ``count`` capsule-figure samples as a folder-format dataset (skipping complete ones)."""
     import json
@@ -74,7 +84,7 @@ def run_demo(out_dir="demo_output", count: int = 24, size: int = 128, seed: int 
         run_dir = out / "runs" / name
         summary = run_dir / "summary.json"
         if not summary.is_file() or summary.stat().st_mtime < path.stat().st_mtime:
-            protos = [a for p in PROTOCOLS for a in ("--protocol", p)]
+            protos = [a for p in applicable_protocols(path) for a in ("--protocol", p)]
             _cli("benchmark", "--dataset", data, "--predictions", path, *protos, "--out", run_dir)
         else:
             print(f"{name}: reusing {run_dir}", file=sys.stderr)
