@@ -1,0 +1,476 @@
+"""Garments with real geometry, built on the posed body: tops, trousers/shorts, skirts, dresses, jackets.
+
+Fitted garments (tops, sleeves, trousers, shorts, the jacket layer) are *offset surfaces*: the body is
+subdivided once (edge midpoints, ~0.7 cm spacing), the vertices a garment covers are chosen by rest-pose
+coordinates (:mod:`humandepth.render.body`: how far along the arm or leg, how high on the torso, the angle
+around), and each is pushed out along the body normal by an offset made of
+
+- ``clearance + thickness`` (the layers underneath are added first, so layers never swap),
+- ease: ``looseness`` growing from the hanging points (shoulders, waist) toward the hems,
+- drape folds: vertical folds around the torso / legs / sleeves whose amplitude grows toward the hem
+  (loose garments),
+- compression folds: ripples across the limb at the elbows and knees, stronger on the inner side and with the
+  joint's bend, and around the waist,
+- fine noise: a sum of random short-wavelength sinusoids (~1 mm),
+- hems, cuffs and collars as real steps: a band near every opening is thicker, and every opening ends in a
+  wall that goes back down to the layer underneath.
+
+Every displacement is non-negative, and afterwards every garment vertex closer to the body than the
+clearance (concave places such as armpits) is pushed out to it; the remaining number of vertices inside the
+body is counted and recorded (``inside_vertices``, 0 by construction).
+
+Skirts (and the skirt of a dress) hang instead of following the legs: rings from the waist down whose radius
+in each direction is the largest body extent above that ring plus ease and flare, with drape folds.
+
+Every sampled parameter is recorded in :attr:`Garment.params`.  All geometry is procedural (no assets), so
+the licence is the project's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import trimesh
+
+from humandepth.render.body import PART, BodyInstance
+from humandepth.render.collision import _scene
+from humandepth.render.raster import vertex_normals
+
+LICENSE = {"id": "humandepth-procedural-garments", "source": "humandepth.render.garments (procedural)",
+           "license": "Apache-2.0", "attribution": "humandepth"}
+
+CLEARANCE = 0.002  # metres between the skin and the innermost garment
+LAYER_GAP = 0.002  # metres between stacked garments
+
+
+@dataclass
+class Garment:
+    """One garment: a mesh in the world frame with per-face part labels and its parameters."""
+
+    name: str
+    mesh: trimesh.Trimesh
+    face_parts: np.ndarray
+    params: dict = field(default_factory=dict)
+
+
+class DenseBody:
+    """The body subdivided once (every edge split at its midpoint); topology cached per body model."""
+
+    _topology: dict = {}
+
+    def __init__(self, body: BodyInstance):
+        key = (body.faces.shape, int(body.faces[:50].sum()), len(body.vertices))
+        if key not in DenseBody._topology:
+            DenseBody._topology[key] = _subdivision_topology(body.faces)
+        edges, faces, face_parent = DenseBody._topology[key]
+        a, b = edges[:, 0], edges[:, 1]
+        self.edges, self.faces, self.face_parent = edges, faces, face_parent
+        base_n = vertex_normals(body.vertices, body.faces)
+        self.vertices = np.concatenate([body.vertices, 0.5 * (body.vertices[a] + body.vertices[b])])
+        n = np.concatenate([base_n, base_n[a] + base_n[b]])
+        self.normals = n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+        self.rest = np.concatenate([body.rest_vertices, 0.5 * (body.rest_vertices[a] + body.rest_vertices[b])])
+        self.parts = np.concatenate([body.vertex_parts, body.vertex_parts[a]])
+        self.coords = {}
+        for k, v in body.coords.items():
+            if k == "around":
+                c = np.cos(v[a]) + np.cos(v[b])
+                s = np.sin(v[a]) + np.sin(v[b])
+                self.coords[k] = np.concatenate([v, np.arctan2(s, c)])
+            else:
+                self.coords[k] = np.concatenate([v, 0.5 * (v[a] + v[b])])
+        self.under = np.zeros(len(self.vertices))  # outer offset of what is already worn, per vertex
+
+
+def _subdivision_topology(faces: np.ndarray):
+    nv = int(faces.max()) + 1
+    pairs = np.sort(faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2), axis=1)
+    edges, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    mid = nv + inverse.reshape(-1, 3)
+    a, b, c = faces.T
+    m01, m12, m20 = mid.T
+    new = np.concatenate([np.stack([a, m01, m20], 1), np.stack([m01, b, m12], 1),
+                          np.stack([m20, m12, c], 1), np.stack([m01, m12, m20], 1)])
+    parent = np.tile(np.arange(len(faces)), 4)
+    return edges, new.astype(np.int64), parent
+
+
+def _noise(rng: np.random.Generator, points: np.ndarray, wavelength: tuple[float, float], n: int = 8) -> np.ndarray:
+    """Smooth noise in [0, 1] from ``n`` random plane waves with wavelengths in ``wavelength`` (metres)."""
+    dirs = rng.normal(size=(n, 3))
+    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+    k = 2 * np.pi / rng.uniform(*wavelength, size=n)
+    phase = rng.uniform(0, 2 * np.pi, size=n)
+    return 0.5 + 0.5 * np.sin(points @ (dirs * k[:, None]).T + phase).mean(axis=1) * np.sqrt(2.0)
+
+
+def _ripple(rng: np.random.Generator, x: np.ndarray, wavelength: float, around: np.ndarray) -> np.ndarray:
+    """Folds across a coordinate ``x`` (metres), phase wobbling with the angle around: values in [0, 1]."""
+    wobble = sum(rng.uniform(-0.6, 0.6) * np.sin(k * around + rng.uniform(0, 2 * np.pi)) for k in (1, 2, 3))
+    return 0.5 + 0.5 * np.sin(2 * np.pi * x / wavelength + wobble)
+
+
+def _window(x: np.ndarray, centre: float, width: float) -> np.ndarray:
+    return np.exp(-(((x - centre) / width) ** 2))
+
+
+def _bend(pose: dict, joint: str) -> float:
+    return float(np.clip(abs(pose.get(joint, (0.0, 0.0, 0.0))[0]) / 90.0, 0.0, 1.5))
+
+
+def sample_outfit(rng: np.random.Generator, kinds: tuple[str, ...] | None = None) -> list[dict]:
+    """Sample an outfit: a list of garment specs (type + shape parameters), innermost first."""
+    outfit: list[dict] = []
+    if kinds:
+        choice = list(kinds)
+    else:
+        if rng.random() < 0.15:
+            choice = ["dress"]
+        else:
+            choice = [str(rng.choice(["tshirt", "longsleeve", "tank"], p=[0.45, 0.4, 0.15])),
+                      str(rng.choice(["trousers", "shorts", "skirt"], p=[0.55, 0.25, 0.2]))]
+            if choice[0] != "tank" and rng.random() < 0.3:
+                choice.append("jacket")
+    order = {"trousers": 0, "shorts": 0, "tshirt": 1, "longsleeve": 1, "tank": 1, "dress": 1, "skirt": 2,
+             "jacket": 3}
+    unknown = [c for c in choice if c not in order]
+    if unknown:
+        raise ValueError(f"unknown garment type(s) {unknown}; known: {sorted(order)}")
+    for kind in sorted(choice, key=lambda c: order[c]):
+        outfit.append(_sample_spec(rng, kind, choice))
+    return outfit
+
+
+def _sample_spec(rng: np.random.Generator, kind: str, outfit: list[str]) -> dict:
+    u = rng.uniform
+    spec: dict = {"type": kind, "thickness_m": round(u(0.0015, 0.004), 5), "looseness_m": round(u(0.0, 0.03), 5),
+                  "fold_amplitude_m": round(u(0.003, 0.012), 5), "fold_wavelength_m": round(u(0.025, 0.05), 5),
+                  "drape_folds": int(rng.integers(5, 12)), "noise_amplitude_m": round(u(0.0005, 0.0015), 5),
+                  "hem_band_m": round(u(0.015, 0.035), 5), "hem_step_m": round(u(0.0015, 0.004), 5),
+                  "seed": int(rng.integers(2**31))}
+    from humandepth.render.appearance import sample_garment_look
+
+    spec["look"] = sample_garment_look(rng)
+    tucked = "skirt" in outfit
+    if kind in ("tshirt", "longsleeve", "tank", "dress", "jacket"):
+        spec["hem_h"] = round(u(0.3, 0.42) if tucked or kind == "dress" else u(-0.05, 0.25), 4)
+        spec["sleeve_s"] = round({"tshirt": u(0.25, 0.45), "longsleeve": u(0.88, 0.97), "tank": -1.0,
+                                  "dress": u(-1.0, 0.35), "jacket": u(0.9, 0.98)}[kind], 4)
+        spec["neck_h"] = round(u(0.9, 0.97), 4)
+        spec["neck_drop"] = round(u(0.02, 0.2), 4)
+        spec["collar_m"] = round(u(0.003, 0.007), 5) if kind in ("jacket", "longsleeve") else 0.0
+        if kind == "jacket":
+            spec["hem_h"] = round(u(-0.1, 0.15), 4)
+            spec["open_front_rad"] = round(u(0.0, 0.45), 4)
+            spec["looseness_m"] = round(u(0.01, 0.035), 5)
+            spec["thickness_m"] = round(u(0.006, 0.012), 5)
+    if kind in ("trousers", "shorts"):
+        spec["waist_h"] = round(u(0.25, 0.42), 4)
+        spec["leg_s"] = round(u(0.9, 0.98) if kind == "trousers" else u(0.25, 0.55), 4)
+    if kind in ("skirt", "dress"):
+        spec["waist_h"] = round(u(0.3, 0.42), 4)
+        spec["skirt_length_s"] = round(u(0.15, 0.85), 4)  # down the leg, 0 = hip joint, 1 = ankle
+        spec["flare"] = round(u(0.0, 0.35), 4)
+        spec["drape_amplitude"] = round(u(0.02, 0.08), 4)
+    return spec
+
+
+def build_outfit(body: BodyInstance, outfit: list[dict], rng: np.random.Generator) -> tuple[list[Garment], dict]:
+    """Build every garment of ``outfit`` on ``body`` (innermost first); returns (garments, check summary)."""
+    dense = DenseBody(body)
+    scene = _scene(body.vertices, body.faces)
+    pose = body.params.get("pose_deg", {})
+    garments = []
+    for spec in outfit:
+        g_rng = np.random.default_rng(spec["seed"])
+        kind = spec["type"]
+        if kind in ("tshirt", "longsleeve", "tank", "jacket", "dress"):
+            garments.append(_fitted(dense, body, spec, g_rng, pose, "upper", scene))
+        if kind in ("trousers", "shorts"):
+            garments.append(_fitted(dense, body, spec, g_rng, pose, "lower", scene))
+        if kind in ("skirt", "dress"):
+            garments.append(_skirt(dense, body, spec, g_rng, scene))
+    inside = sum(g.params["inside_vertices"] for g in garments)
+    min_sd = min((g.params["min_body_distance_m"] for g in garments), default=float("inf"))
+    return garments, {"inside_vertices": inside, "min_body_distance_m": min_sd}
+
+
+def _closest(scene, body: BodyInstance, points: np.ndarray):
+    """Signed distance of ``points`` to the body (negative inside) with the closest points, the smooth
+    (interpolated vertex) normal there, and the closest body face."""
+    import open3d as o3d
+
+    ans = scene.compute_closest_points(o3d.core.Tensor(np.ascontiguousarray(points, np.float32)))
+    closest = ans["points"].numpy().astype(np.float64)
+    prim = ans["primitive_ids"].numpy().astype(np.int64)
+    uv = ans["primitive_uvs"].numpy().astype(np.float64)
+    vn = _body_normals(body)[body.faces[prim]]
+    n = vn[:, 0] * (1 - uv[:, :1] - uv[:, 1:]) + vn[:, 1] * uv[:, :1] + vn[:, 2] * uv[:, 1:]
+    n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-30)
+    diff = points - closest
+    sd = np.linalg.norm(diff, axis=1) * np.where(np.einsum("ij,ij->i", diff, n) < 0, -1.0, 1.0)
+    return sd, (closest, n, prim)
+
+
+def _body_normals(body: BodyInstance) -> np.ndarray:
+    cached = getattr(body, "_normals", None)
+    if cached is None:
+        cached = vertex_normals(body.vertices, body.faces)
+        body._normals = cached
+    return cached
+
+
+def _push_out(scene, body: BodyInstance, points: np.ndarray, clearance: float):
+    """Move points nearer to the body than ``clearance`` (or inside it) out to ``clearance``.
+
+    Returns ``(points, prim, sd)``: the points, the body face each is closest to, and each point's verified
+    signed distance to the body after the move (moved points are queried again).
+    """
+    points = points.copy()
+    sd, (closest, n, prim) = _closest(scene, body, points)
+    todo = np.flatnonzero(sd < clearance * 0.999)
+    for _ in range(3):
+        if todo.size == 0:
+            break
+        points[todo] = closest[todo] + n[todo] * clearance
+        sd_t, (c_t, n_t, p_t) = _closest(scene, body, points[todo])
+        sd[todo], closest[todo], n[todo], prim[todo] = sd_t, c_t, n_t, p_t
+        todo = todo[sd_t < clearance * 0.5]
+    return points, prim, sd
+
+
+def _coverage(dense: DenseBody, spec: dict, region: str) -> np.ndarray:
+    c, p = dense.coords, dense.parts
+    torso = (p == PART["torso"])
+    arms = np.isin(p, [PART[f"{s}_{k}"] for s in ("left", "right") for k in ("upper_arm", "lower_arm")])
+    legs = np.isin(p, [PART[f"{s}_{k}"] for s in ("left", "right") for k in ("upper_leg", "lower_leg")])
+    if region == "upper":
+        front = np.clip(np.cos(c["around"]), 0.0, 1.0) ** 2
+        neck = spec["neck_h"] - spec["neck_drop"] * front
+        cover = torso & (c["torso_h"] >= spec["hem_h"]) & (c["torso_h"] <= neck)
+        cover |= legs & (c["torso_h"] >= spec["hem_h"])
+        cover |= arms & (np.nan_to_num(c["arm_s"], nan=9.0) <= spec["sleeve_s"])
+        if spec.get("open_front_rad", 0.0) > 0:
+            cover &= ~((np.abs(c["around"]) < spec["open_front_rad"]) & (torso | legs))
+        return cover
+    cover = (torso | legs) & (c["torso_h"] <= spec["waist_h"])
+    cover &= ~legs | (np.nan_to_num(c["leg_s"], nan=9.0) <= spec["leg_s"])
+    cover &= ~(torso & (c["torso_h"] < -0.6))
+    return cover
+
+
+def _fitted(dense: DenseBody, body: BodyInstance, spec: dict, rng: np.random.Generator, pose: dict,
+            region: str, scene) -> Garment:
+    c = dense.coords
+    cover_v = _coverage(dense, spec, region)
+    faces = dense.faces[np.all(cover_v[dense.faces], axis=1)]
+    used = np.unique(faces)
+    remap = np.full(len(dense.vertices), -1, np.int64)
+    remap[used] = np.arange(len(used))
+    f = remap[faces]
+    x, n, rest = dense.vertices[used], dense.normals[used], dense.rest[used]
+    h = c["torso_h"][used]
+    arm_s = np.nan_to_num(c["arm_s"][used], nan=-1.0)
+    leg_s = np.nan_to_num(c["leg_s"][used], nan=-1.0)
+    around = c["around"][used]
+    on_arm = arm_s >= 0
+    on_leg = (leg_s >= 0) & ~on_arm
+    on_torso = ~on_arm & ~on_leg
+    loose, amp, wl = spec["looseness_m"], spec["fold_amplitude_m"], spec["fold_wavelength_m"]
+
+    # ease grows away from where the garment hangs (shoulders / waist)
+    if region == "upper":
+        g_torso = np.clip((0.75 - h) / max(0.75 - spec["hem_h"], 0.1), 0.0, 1.0)
+        g_arm = np.clip(arm_s / 0.9, 0.0, 1.0)
+        g = np.where(on_arm, g_arm, g_torso)
+    else:
+        g = np.where(on_leg, np.clip(leg_s, 0.0, 1.0), np.clip((spec["waist_h"] - h) / 0.4, 0.0, 1.0) * 0.4)
+    ease = loose * (0.25 + 0.75 * g)
+    # drape: vertical folds, stronger toward the hems and with looseness
+    k = spec["drape_folds"]
+    drape_phase = _ripple(rng, around * k / (2 * np.pi) * 0.05, 0.05, rest[:, 1] * 6.0)
+    drape = (loose + 0.004) * g**1.5 * drape_phase
+    # compression folds at elbows, knees and the waist
+    comp = np.zeros(len(used))
+    for side, sign in (("l", 1.0), ("r", -1.0)):
+        on_side = np.sign(rest[:, 0]) == sign
+        elbow = on_arm & on_side
+        if elbow.any():
+            inner = 0.5 + 0.5 * np.cos(around[elbow])
+            w = _window(arm_s[elbow], 0.5, 0.12) * (0.35 + _bend(pose, f"{side}_elbow")) * (0.4 + 0.6 * inner)
+            comp[elbow] += amp * w * _ripple(rng, arm_s[elbow] * 0.55, wl, around[elbow])
+        knee = on_leg & on_side
+        if knee.any():
+            inner = 0.5 - 0.5 * np.cos(around[knee])
+            w = _window(leg_s[knee], 0.5, 0.1) * (0.3 + _bend(pose, f"{side}_knee")) * (0.4 + 0.6 * inner)
+            comp[knee] += amp * w * _ripple(rng, leg_s[knee] * 0.85, wl, around[knee])
+            hipfold = _window(leg_s[knee], 0.05, 0.08) * _bend(pose, f"{side}_hip") * (0.5 + 0.5 * np.cos(around[knee]))
+            comp[knee] += amp * hipfold * _ripple(rng, leg_s[knee] * 0.85, wl * 0.8, around[knee])
+    waist_h = spec.get("waist_h", spec.get("hem_h", 0.3) + 0.1)
+    trunk_bend = 0.3 + _bend(pose, "spine")
+    comp[on_torso] += amp * 0.6 * trunk_bend * _window(h[on_torso], waist_h, 0.08) * _ripple(
+        rng, h[on_torso] * 0.5, wl, around[on_torso])
+    noise = spec["noise_amplitude_m"] * _noise(rng, rest, (0.008, 0.03))
+
+    # hem / cuff / collar bands: a step up near every opening
+    band = np.zeros(len(used))
+    bw = spec["hem_band_m"]
+    if region == "upper":
+        band += (on_torso | on_leg) & ((h - spec["hem_h"]) * 0.5 < bw)
+        band += on_arm & ((spec["sleeve_s"] - arm_s) * 0.55 < bw)
+        collar = spec.get("collar_m", 0.0)
+        neck_line = spec["neck_h"] - spec["neck_drop"] * np.clip(np.cos(around), 0, 1) ** 2
+        near_neck = on_torso & ((neck_line - h) * 0.5 < bw)
+    else:
+        band += on_torso & ((waist_h - h) * 0.5 < bw * 1.3)
+        band += on_leg & ((spec["leg_s"] - leg_s) * 0.85 < bw)
+        near_neck, collar = np.zeros(len(used), bool), 0.0
+    band = np.minimum(band, 1.0) * spec["hem_step_m"] + near_neck * collar
+
+    base = dense.under[used] + (CLEARANCE if not dense.under[used].any() else LAYER_GAP) + spec["thickness_m"]
+    d = base + ease + drape + comp + noise + band
+    outer = x + n * d[:, None]
+    # walls at every opening: from the outer boundary back down to the layer underneath
+    inner_d = base - spec["thickness_m"]
+    verts, faces_all = _add_hem_walls(outer, f, x + n * inner_d[:, None])
+    verts, _, sd = _push_out(scene, body, verts, CLEARANCE)
+    d_eff = np.einsum("ij,ij->i", verts[: len(used)] - x, n)
+    dense.under[used] = np.maximum(dense.under[used], d_eff)
+    labels = dense.parts[used]
+    nlab = len(verts) - len(labels)
+    wall_src = _wall_sources(f)
+    labels_all = np.concatenate([labels, labels[wall_src][:nlab]]) if nlab else labels
+    return _finish(spec["type"], spec, verts, faces_all, labels_all, _colours(spec, rest, wall_src, nlab), sd)
+
+
+def _finish(name: str, spec: dict, verts, faces, vertex_labels, vertex_colours, sd) -> Garment:
+    """Drop the faces touching a vertex still inside the body (fabric squeezed inside a limb resting on the
+    torso, which no camera can see), then assemble the garment with its labels, colours and check results."""
+    keep = np.all(sd[faces] >= 0, axis=1)
+    faces = faces[keep]
+    used = np.unique(faces)
+    remap = np.full(len(verts), -1, np.int64)
+    remap[used] = np.arange(len(used))
+    faces = remap[faces]
+    verts, vertex_labels, vertex_colours, sd = verts[used], vertex_labels[used], vertex_colours[used], sd[used]
+    fp = vertex_labels[faces]
+    face_parts = np.where(fp[:, 1] == fp[:, 2], fp[:, 1], fp[:, 0]).astype(np.uint8)
+    mesh = trimesh.Trimesh(verts, faces, process=False)
+    mesh.visual = trimesh.visual.ColorVisuals(mesh, vertex_colors=vertex_colours)
+    params = {k: v for k, v in spec.items()}
+    params.update(type=name, vertices=int(len(verts)), faces=int(len(faces)), license=LICENSE,
+                  faces_removed_inside_body=int((~keep).sum()), inside_vertices=int((sd < 0).sum()),
+                  min_body_distance_m=round(float(sd.min()), 6))
+    return Garment(name, mesh, face_parts, params)
+
+
+def _wall_sources(faces: np.ndarray) -> np.ndarray:
+    """Vertex ids of the boundary vertices, in the order :func:`_add_hem_walls` duplicates them (twice)."""
+    bverts = np.unique(_boundary_edges(faces))
+    return np.concatenate([bverts, bverts])
+
+
+def _boundary_edges(faces: np.ndarray) -> np.ndarray:
+    e = faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2)
+    key = np.minimum(e[:, 0], e[:, 1]) * (int(faces.max()) + 1) + np.maximum(e[:, 0], e[:, 1])
+    _, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
+    return e[counts[inv] == 1]
+
+
+def _add_hem_walls(outer: np.ndarray, faces: np.ndarray, inner: np.ndarray):
+    """Append a wall (two triangles per boundary edge) from the boundary to ``inner`` positions; wall
+    vertices are separate copies so the wall keeps its own normals."""
+    bedges = _boundary_edges(faces)
+    if len(bedges) == 0:
+        return outer, faces
+    bverts = np.unique(bedges)
+    nb = len(bverts)
+    top = np.full(len(outer), -1, np.int64)
+    bot = np.full(len(outer), -1, np.int64)
+    top[bverts] = len(outer) + np.arange(nb)
+    bot[bverts] = len(outer) + nb + np.arange(nb)
+    a, b = bedges[:, 0], bedges[:, 1]
+    wall = np.concatenate([np.stack([top[a], bot[b], top[b]], 1), np.stack([top[a], bot[a], bot[b]], 1)])
+    verts = np.concatenate([outer, outer[bverts], inner[bverts]])
+    return verts, np.concatenate([faces, wall])
+
+
+def _skirt(dense: DenseBody, body: BodyInstance, spec: dict, rng: np.random.Generator, scene) -> Garment:
+    """A hanging skirt (rings from the waist down), wrapped over whatever is already worn."""
+    c = dense.coords
+    worn = dense.vertices + dense.normals * dense.under[:, None]
+    pelvis = body.joints3d[0]
+    legs = np.isin(dense.parts, [PART[f"{s}_{k}"] for s in ("left", "right")
+                                 for k in ("upper_leg", "lower_leg", "foot")])
+    torso = dense.parts == PART["torso"]
+    near_waist = torso & (np.abs(c["torso_h"] - spec["waist_h"]) < 0.03)
+    y_waist = float(worn[near_waist, 1].mean())
+    hip_y = 0.5 * (body.joints3d[1, 1] + body.joints3d[2, 1])
+    ankle_y = 0.5 * (body.joints3d[6, 1] + body.joints3d[7, 1])
+    y_hem = hip_y - spec["skirt_length_s"] * (hip_y - ankle_y)
+    n_ang = 144
+    n_ring = max(int((y_waist - y_hem) / 0.008), 8)
+    ys = np.linspace(y_waist, y_hem, n_ring)
+    theta = np.linspace(-np.pi, np.pi, n_ang, endpoint=False)
+    cand = (torso | legs) & (worn[:, 1] <= y_waist + 0.01) & (worn[:, 1] >= y_hem - 0.05)
+    pts = worn[cand]
+    rel = pts[:, [0, 2]] - pelvis[[0, 2]]
+    r_pts = np.linalg.norm(rel, axis=1)
+    ang = np.arctan2(rel[:, 0], rel[:, 1])
+    bins = np.floor((ang + np.pi) / (2 * np.pi) * n_ang).astype(np.int64) % n_ang
+    order = np.argsort(-pts[:, 1])  # from the top down
+    ring_of = np.clip(np.searchsorted(-ys, -pts[order, 1]), 0, n_ring - 1)
+    prof = np.zeros((n_ring, n_ang))
+    np.maximum.at(prof, (ring_of, bins[order]), r_pts[order])
+    prof = np.maximum.accumulate(prof, axis=0)  # fabric hangs: never narrower than above
+    spread = np.zeros_like(prof)
+    for s in range(-6, 7):  # fabric spans gaps between bins
+        spread = np.maximum(spread, np.roll(prof, s, axis=1) * np.cos(np.radians(s * 2.5)))
+    depth = (y_waist - ys)[:, None]
+    frac = depth / max(y_waist - y_hem, 1e-3)
+    loose = spec["looseness_m"]
+    r = spread + CLEARANCE + spec["thickness_m"] + loose * frac + spec["flare"] * depth * frac
+    k = spec["drape_folds"] + 4
+    wob = _ripple(rng, theta[None, :] * k / (2 * np.pi) * 0.05, 0.05, ys[:, None] * 3.0)
+    r *= 1.0 + spec["drape_amplitude"] * frac**1.2 * (wob - 0.5) * 2.0
+    r = np.maximum(r, spread + CLEARANCE + spec["thickness_m"])
+    r += spec["noise_amplitude_m"] * (_noise(rng, np.stack([np.cos(theta)[None].repeat(n_ring, 0).ravel(),
+                                                               ys[:, None].repeat(n_ang, 1).ravel(),
+                                                               np.sin(theta)[None].repeat(n_ring, 0).ravel()], 1) * 0.3,
+                                              (0.004, 0.01)).reshape(n_ring, n_ang))
+    # waistband and hem band: steps
+    bw = spec["hem_band_m"]
+    r += spec["hem_step_m"] * ((depth < bw) | ((y_hem - ys)[:, None] > -bw))
+    verts = np.stack([pelvis[0] + r * np.sin(theta), ys[:, None].repeat(n_ang, 1), pelvis[2] + r * np.cos(theta)],
+                     axis=-1).reshape(-1, 3)
+    ii, jj = np.meshgrid(np.arange(n_ring - 1), np.arange(n_ang), indexing="ij")
+    v00 = ii * n_ang + jj
+    v01 = ii * n_ang + (jj + 1) % n_ang
+    v10 = v00 + n_ang
+    v11 = v01 + n_ang
+    faces = np.concatenate([np.stack([v00, v10, v11], -1).reshape(-1, 3), np.stack([v00, v11, v01], -1).reshape(-1, 3)])
+    inner = verts.copy()
+    inner_r = np.linalg.norm((inner - pelvis)[:, [0, 2]], axis=1, keepdims=True)
+    scale = np.maximum(inner_r - spec["thickness_m"] - spec["hem_step_m"], 1e-3) / np.maximum(inner_r, 1e-9)
+    inner[:, [0, 2]] = pelvis[[0, 2]] + (inner - pelvis)[:, [0, 2]] * scale
+    all_v, all_f = _add_hem_walls(verts, faces, inner)
+    wall_src = _wall_sources(faces)
+    nlab = len(all_v) - len(verts)
+    all_v, prim, sd = _push_out(scene, body, all_v, CLEARANCE)
+    labels = body.face_parts[prim]
+    h_coord = ys[:, None].repeat(n_ang, 1).ravel()
+    around = np.tile(theta, n_ring)
+    rest_like = np.stack([np.sin(around) * 0.15, h_coord - y_waist, np.cos(around) * 0.15], 1)
+    name = "skirt" if spec["type"] == "skirt" else "dress_skirt"
+    return _finish(name, spec, all_v, all_f, labels, _colours(spec, rest_like, wall_src, nlab), sd)
+
+
+def _colours(spec: dict, rest: np.ndarray, wall_src: np.ndarray, nwall: int) -> np.ndarray:
+    """Per-vertex RGBA uint8: a garment colour with a procedural pattern (solid, stripes, checks, noise)."""
+    from humandepth.render.appearance import garment_colours
+
+    rgb = garment_colours(spec, rest)
+    if nwall:
+        rgb = np.concatenate([rgb, rgb[wall_src][:nwall] * 0.85])
+    return np.concatenate([np.clip(np.round(rgb * 255), 0, 255), np.full((len(rgb), 1), 255)], 1).astype(np.uint8)
