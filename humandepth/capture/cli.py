@@ -46,7 +46,10 @@ CAPTURE_EPILOG = """examples:
 def _size(text: str):
     from humandepth.capture.live import parse_size
 
-    return parse_size(text, "size")
+    try:
+        return parse_size(text, "size")
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def register(subparsers) -> None:
@@ -84,7 +87,7 @@ def register(subparsers) -> None:
     i.add_argument("--box", type=int, nargs=4, metavar=("X0", "Y0", "X1", "Y1"),
                    help="pixel box containing the person (for the coarse mask)")
     i.add_argument("--mask-range", type=float, nargs=2, metavar=("NEAR", "FAR"),
-                   help="depth band of the person in metres (default: median depth at the centre +- 0.5 m)")
+                   help="depth band of the person in metres (default: 20th percentile of the central depth +- 0.5 m)")
     i.add_argument("--name", help="dataset name (default: TAKE-captured)")
     i.add_argument("--overwrite", action="store_true", help="replace a finished dataset at --out")
     i.set_defaults(func=_import)

@@ -17,8 +17,9 @@ def person_mask(depth: np.ndarray, box=None, depth_range=None, band_m: float = 0
     Args:
         depth: (H, W) float32 planar depth in metres, 0 = no value.
         box: optional (x0, y0, x1, y1) pixel box (inclusive-exclusive) that contains the person.
-        depth_range: optional (near, far) metres; default: the median valid depth inside the box
-            (or the central third of the image) +- ``band_m``.
+        depth_range: optional (near, far) metres; default: the 20th percentile of the valid depth
+            inside the box (or the central third of the image) +- ``band_m`` -- the nearest large
+            surface there, which is the subject when it stands in front of its background.
     """
     depth = np.asarray(depth, dtype=np.float32)
     H, W = depth.shape
@@ -35,7 +36,7 @@ def person_mask(depth: np.ndarray, box=None, depth_range=None, band_m: float = 0
         inside = depth[region & valid]
         if inside.size == 0:
             return np.zeros_like(valid), {"method": "depth band + largest component", "found": False}
-        centre = float(np.median(inside))
+        centre = float(np.percentile(inside, 20))
         depth_range = (max(centre - band_m, 0.0), centre + band_m)
     near, far = (float(v) for v in depth_range)
     if not 0 <= near < far:

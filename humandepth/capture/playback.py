@@ -43,8 +43,9 @@ class FramePair:
     Attributes:
         index: 0-based position of the depth frame in the recording.
         depth: (H, W) float32 planar depth in metres, 0 = no value; in the colour camera when
-            aligned, else in the depth camera.
-        depth_units: (H, W) uint16 raw values (``depth = depth_units * depth_scale``).
+            aligned (``rs.align`` output converted from depth-camera z to colour-camera z, see
+            :meth:`Recording._color_z`), else in the depth camera (``depth_units * depth_scale``).
+        depth_units: (H, W) uint16 values as the SDK returned them (depth-camera z in depth units).
         rgb: (H, W, 3) uint8 on the same pixel grid as ``depth`` (the colour image when aligned to
             colour, else colour re-projected onto the depth pixels by ``rs.align(depth)``).
         K: (3, 3) intrinsics of that pixel grid.
@@ -276,8 +277,30 @@ class Recording:
             rgb = np.asanyarray(cf.get_data()).copy()
             K = intrinsics_to_K(df.profile.as_video_stream_profile().get_intrinsics())
             del fs, df, cf, d, c
-            yield FramePair(index, (units.astype(np.float32) * np.float32(scale)), units, rgb, K, meta)
+            depth = units.astype(np.float32) * np.float32(scale)
+            if align == "color":
+                depth = self._color_z(depth, K)
+            yield FramePair(index, depth, units, rgb, K, meta)
         self.check_counts()
+
+    def _color_z(self, z_depth: np.ndarray, K: np.ndarray) -> np.ndarray:
+        """Re-express ``rs.align``'s output as colour-camera planar depth.
+
+        ``rs.align`` (``align_z_to_other``) copies each depth pixel's *depth-camera* z into the colour
+        pixels its footprint covers.  For the point ``P_c = z_c * r`` on the colour pixel's ray ``r``
+        (z = 1), ``z_d = (R^T (P_c - t))_z``, so ``z_c = (z_d + (R^T t)_z) / (R^T r)_z`` exactly, with
+        ``(R, t)`` the depth->colour extrinsics.
+        """
+        T = self.info.depth_to_color
+        R, t = T[:3, :3], T[:3, 3]
+        key = (z_depth.shape, tuple(K.ravel()))
+        if getattr(self, "_rz_key", None) != key:
+            h, w = z_depth.shape
+            u, v = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
+            rz = R[0, 2] * (u - K[0, 2]) / K[0, 0] + R[1, 2] * (v - K[1, 2]) / K[1, 1] + R[2, 2]  # (R^T r)_z
+            self._rz_key, self._inv_rz = key, (1.0 / rz).astype(np.float32)
+        z_c = (z_depth + np.float32((R.T @ t)[2])) * self._inv_rz
+        return np.where(z_depth > 0, z_c, 0.0).astype(np.float32)
 
     def check_counts(self) -> dict:
         """Compare delivered frames with the file; raise ``ValueError`` naming the file on a mismatch."""
