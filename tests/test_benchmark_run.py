@@ -161,3 +161,14 @@ def test_help_has_examples(capsys):
         with pytest.raises(SystemExit):
             main([cmd, "--help"])
         assert "example" in capsys.readouterr().out
+
+
+def test_cli_protocol_all_skips_protocols_undefined_for_the_depth_kind(setup, tmp_path, capsys):
+    rel = write_predictions(tmp_path / "rel.h5", {k: v + np.float32(1.0) for k, v in setup["gt"].items()},
+                            method="rel", depth_kind="relative")
+    out = tmp_path / "all"
+    rc = main(["benchmark", "--dataset", str(setup["root"] / "ds"), "--predictions", str(rel), "--protocol", "all",
+               "--out", str(out), "--quiet"])
+    assert rc == 0
+    assert "skips metric" in capsys.readouterr().err
+    assert list(json.loads((out / "summary.json").read_text())["protocols"]) == ["tang2019", "affine", "detail"]

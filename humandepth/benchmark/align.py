@@ -52,8 +52,8 @@ def fit_affine(x: np.ndarray, y: np.ndarray) -> AffineFit:
         return AffineFit(float("nan"), float("nan"), False)
     mx, my = x.mean(), y.mean()
     xc = x - mx
-    var = float(np.dot(xc, xc)) / n
+    var = float(np.sum(xc * xc)) / n
     if not np.isfinite(var) or var <= DEGENERATE_REL_VAR * (mx * mx + var):
         return AffineFit(float("nan"), float("nan"), False)
-    s = float(np.dot(xc, y - my)) / n / var
+    s = float(np.sum(xc * (y - my))) / n / var
     return AffineFit(s, float(my - s * mx), True)

@@ -33,7 +33,8 @@ def register(sub) -> None:
     p.add_argument("--predictions", required=True, metavar="FILE",
                    help="predictions file (HDF5, see docs/benchmark.md)")
     p.add_argument("--protocol", action="append", required=True, choices=PROTOCOL_CHOICES, metavar="P",
-                   help="tang2019 | affine | metric | detail | all; repeat for several")
+                   help="tang2019 | affine | metric | detail | all (those defined for the file's depth_kind); repeat "
+                   "for several")
     p.add_argument("--out", required=True, metavar="DIR", help="run directory to write")
     p.add_argument("--workers", type=int, default=None,
                    help="scoring processes (default: 1 for small datasets, else the CPU count, max 8)")
@@ -59,11 +60,22 @@ def register(sub) -> None:
 
 
 def _benchmark(args) -> int:
-    from humandepth.benchmark.protocols import PROTOCOL_NAMES
+    from humandepth.benchmark.protocols import PROTOCOL_NAMES, make_protocol
     from humandepth.benchmark.run import run_benchmark
     from humandepth.data import open_dataset
 
-    protocols = list(PROTOCOL_NAMES) if "all" in args.protocol else args.protocol
+    protocols = list(dict.fromkeys(args.protocol))
+    if "all" in protocols:  # every protocol that applies to the file's depth_kind
+        from humandepth.data import Predictions
+
+        with Predictions(args.predictions) as p:
+            kind = p.depth_kind
+        usable = [n for n in PROTOCOL_NAMES if kind in make_protocol(n).depth_kinds]
+        skipped = [n for n in PROTOCOL_NAMES if n not in usable]
+        if skipped:
+            print(f"benchmark: --protocol all skips {', '.join(skipped)} (not defined for depth_kind {kind!r})",
+                  file=sys.stderr)
+        protocols = list(dict.fromkeys(usable + [n for n in protocols if n != "all"]))
     dataset = open_dataset(args.dataset)
     summary = run_benchmark(dataset, args.predictions, protocols, args.out, workers=args.workers, seed=args.seed,
                             n_thumbnails=args.thumbnails, progress=not args.quiet, overwrite=args.overwrite)

@@ -198,7 +198,7 @@ class _DepthErrorProtocol(Protocol):
         n = g.size
         diff = aligned - g
         rel_sum = float(np.sum(np.abs(diff) / g))
-        sq_sum = float(np.dot(diff, diff))
+        sq_sum = float(np.sum(diff * diff))
         ratio = metrics.delta_ratio(aligned, g)
         m = {"absrel": rel_sum / n, "rmse_mm": 1000.0 * np.sqrt(sq_sum / n)}
         sums = {"n": n, "rel_sum": rel_sum, "sq_sum": sq_sum, "hist": metrics.error_histogram(np.abs(diff))}
@@ -298,7 +298,7 @@ class DetailProtocol(Protocol):
         r = self._detail(aligned_full, mask)[mask].astype(np.float64) - self._detail(view.gt, mask)[mask]
         m = {"detail_mae_mm": 1000.0 * float(np.mean(np.abs(r))),
              "detail_rmse_mm": 1000.0 * float(np.sqrt(np.mean(r * r)))}
-        sums = {"n": n, "r_abs_sum": float(np.sum(np.abs(r))), "r_sq_sum": float(np.dot(r, r))}
+        sums = {"n": n, "r_abs_sum": float(np.sum(np.abs(r))), "r_sq_sum": float(np.sum(r * r))}
 
         submitted = view.pred_normal is not None
         n_pred = (np.asarray(view.pred_normal) if submitted

@@ -37,6 +37,7 @@ import numpy as np
 from humandepth.benchmark import metrics as _metrics
 from humandepth.benchmark.images import ERROR_MAP_MAX_M, save_error_thumbnail, save_rgb_thumbnail
 from humandepth.benchmark.protocols import Protocol, SampleView, add_sums, make_protocol
+from humandepth.benchmark.reading import close_handles, read_ground_truth
 from humandepth.benchmark.validate import SubmissionError, check_ids, check_sample
 
 SUMMARY_NAME = "summary.json"
@@ -76,13 +77,6 @@ def bootstrap_ci(values: np.ndarray, seed: int, resamples: int = BOOTSTRAP_RESAM
         means[start : start + k] = v[rng.integers(0, v.size, size=(k, v.size))].mean(axis=1)
     low, high = np.percentile(means, [2.5, 97.5])
     return float(low), float(high)
-
-
-def _get(dataset, sample_id: str, fields: tuple[str, ...]):
-    try:
-        return dataset.get(sample_id, fields=fields)
-    except TypeError:  # a reader without field selection
-        return dataset.get(sample_id)
 
 
 @dataclass
@@ -125,19 +119,18 @@ def _score_ids(ids: list[str]) -> _Chunk:
     job = _JOB
     preds = _predictions()
     out = _Chunk(sums={p.name: {} for p in job.protocols})
-    for sid in ids:
+    for gt in read_ground_truth(job.dataset, ids, job.fields, rgb_ids=job.thumb_ids):
+        sid = gt.id
         want_rgb = sid in job.thumb_ids
-        sample = _get(job.dataset, sid, job.fields + (("rgb",) if want_rgb else ()))
         depth = preds.depth(sid)
         normal = preds.normal(sid)
-        bad = check_sample(np.asarray(sample.mask, bool), depth, normal)
+        bad = check_sample(np.asarray(gt.mask, bool), depth, normal)
         if bad:
             out.problems += [(sid, b) for b in bad]
         if bad or out.problems or not job.score:
             continue  # once anything is invalid the run will fail: only keep validating
-        view = SampleView(sid, sample.depth, sample.mask, depth, job.depth_kind,
-                          K=sample.camera.K if sample.camera is not None else None,
-                          pred_normal=normal, gt_normal=sample.normal)
+        view = SampleView(sid, gt.depth, gt.mask, depth, job.depth_kind, K=gt.K, pred_normal=normal,
+                          gt_normal=gt.normal)
         row: dict = {"id": sid}
         for p in job.protocols:
             sc = p.score(view)
@@ -147,7 +140,7 @@ def _score_ids(ids: list[str]) -> _Chunk:
             add_sums(out.sums[p.name], sc.sums)
             if want_rgb and p.name == job.map_protocol and sc.aligned is not None:
                 err = view.full(np.abs(sc.aligned - view.g)).astype(np.float32)
-                out.maps[sid] = (err, sample.rgb)
+                out.maps[sid] = (err, gt.rgb)
         out.rows.append(row)
     return out
 
@@ -279,6 +272,7 @@ def run_benchmark(dataset, predictions, protocols, out_dir, *, workers: int | No
                     bar.update(len(chunk))
     finally:
         _JOB = None
+        close_handles()
         if _PRED is not None:
             _PRED[1].close()
             globals()["_PRED"] = None

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from humandepth.benchmark.reading import read_ground_truth
+
 MAX_LISTED = 20  # problems spelled out in the error message (all are kept in .problems)
 
 
@@ -88,24 +90,14 @@ def check_sample(gt_mask: np.ndarray, depth, normal=None) -> list[str]:
     return problems
 
 
-def _get(dataset, sample_id: str, fields: tuple[str, ...]):
-    try:
-        return dataset.get(sample_id, fields=fields)
-    except TypeError:  # a reader without field selection
-        return dataset.get(sample_id)
-
-
 def validate_predictions(dataset, predictions) -> IdCheck:
     """Check every prediction against ``dataset`` (a DepthDataset); raise :class:`SubmissionError` listing
     every problem, else return the :class:`IdCheck` (its ``extra`` ids are ignored by scoring)."""
     ids = check_ids(dataset.ids, predictions.ids)
     problems = [(sid, "no prediction in the file (missing /depth/<id>)") for sid in ids.missing]
     missing = set(ids.missing)
-    for sid in dataset.ids:
-        if sid in missing:
-            continue
-        sample = _get(dataset, sid, ("depth", "mask"))
-        problems += [(sid, p) for p in check_sample(sample.mask, predictions.depth(sid), predictions.normal(sid))]
+    for gt in read_ground_truth(dataset, [i for i in sorted(dataset.ids) if i not in missing]):
+        problems += [(gt.id, p) for p in check_sample(gt.mask, predictions.depth(gt.id), predictions.normal(gt.id))]
     if problems:
         raise SubmissionError(predictions.path, dataset.name, problems)
     return ids
