@@ -1,0 +1,102 @@
+"""Checkpoints: weights in safetensors, configuration in JSON, optimizer state for resuming.
+
+A checkpoint is a directory::
+
+    model.safetensors   the network's state_dict (float32 weights, BatchNorm statistics)
+    config.json         {"format": "humandepth-reference", "format_version", "model": ModelConfig,
+                         "train": TrainConfig, "training": {step, stage, images_seen, data, ...}}
+    train_state.pt      (training only) optimizer state, step and stage; read with ``weights_only=True``
+
+Nothing is unpickled beyond plain tensors and containers, so loading a checkpoint cannot run code.
+Every file is written to a temporary name and renamed, so an interrupted save keeps the previous one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from humandepth.baselines.reference.config import ModelConfig
+from humandepth.baselines.reference.model import ReferenceNet
+
+FORMAT = "humandepth-reference"
+FORMAT_VERSION = "1"
+WEIGHTS = "model.safetensors"
+CONFIG = "config.json"
+TRAIN_STATE = "train_state.pt"
+
+
+def _replace_atomic(tmp: Path, final: Path) -> None:
+    os.replace(tmp, final)
+
+
+def save_checkpoint(directory, model: ReferenceNet, config: dict, train_state: dict | None = None) -> Path:
+    """Write ``model`` and ``config`` (JSON-serialisable; ``model`` key added here) into ``directory``."""
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    tmp = d / f".{WEIGHTS}.partial"
+    save_file(state, str(tmp), metadata={"format": FORMAT, "format_version": FORMAT_VERSION})
+    _replace_atomic(tmp, d / WEIGHTS)
+    full = {"format": FORMAT, "format_version": FORMAT_VERSION, **config, "model": model.cfg.to_dict()}
+    tmp = d / f".{CONFIG}.partial"
+    tmp.write_text(json.dumps(full, indent=1, sort_keys=True))
+    _replace_atomic(tmp, d / CONFIG)
+    if train_state is not None:
+        tmp = d / f".{TRAIN_STATE}.partial"
+        torch.save(train_state, tmp)
+        _replace_atomic(tmp, d / TRAIN_STATE)
+    return d
+
+
+def _resolve(path) -> Path:
+    p = Path(path)
+    if p.is_file() and p.name == WEIGHTS:
+        p = p.parent
+    if not p.is_dir():
+        raise FileNotFoundError(f"reference checkpoint not found: {path} (expected a directory with {WEIGHTS} "
+                                f"and {CONFIG})")
+    for name in (WEIGHTS, CONFIG):
+        if not (p / name).is_file():
+            raise FileNotFoundError(f"reference checkpoint {p} lacks {name}")
+    return p
+
+
+def read_config(path) -> dict:
+    """The checkpoint's config.json as a dict (``path``: the directory or its model.safetensors)."""
+    p = _resolve(path)
+    try:
+        cfg = json.loads((p / CONFIG).read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{p / CONFIG} is not valid JSON: {e}") from None
+    if cfg.get("format") != FORMAT:
+        raise ValueError(f"{p / CONFIG} is not a humandepth reference checkpoint (format {cfg.get('format')!r})")
+    return cfg
+
+
+def load_checkpoint(path, device: str | torch.device = "cpu") -> tuple[ReferenceNet, dict]:
+    """(network in eval mode on ``device``, config dict) from a checkpoint directory."""
+    p = _resolve(path)
+    cfg = read_config(p)
+    model = ReferenceNet(ModelConfig.from_dict(cfg["model"]))
+    try:
+        state = load_file(str(p / WEIGHTS))
+    except Exception as e:  # safetensors raises its own error types on corrupt files
+        raise ValueError(f"cannot read weights {p / WEIGHTS}: {e}") from None
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as e:
+        raise ValueError(f"weights {p / WEIGHTS} do not match the network of {p / CONFIG}: {e}") from None
+    return model.to(device).eval(), cfg
+
+
+def load_train_state(path) -> dict | None:
+    """The optimizer/step state saved next to the weights, or None when absent (tensors only)."""
+    f = _resolve(path) / TRAIN_STATE
+    if not f.is_file():
+        return None
+    return torch.load(f, map_location="cpu", weights_only=True)

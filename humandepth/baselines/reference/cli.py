@@ -1,0 +1,81 @@
+"""``humandepth baselines train reference``: the training subcommand (registered by baselines/cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+
+EPILOG = """examples:
+  humandepth render --out data/train --count 400 --seed 1
+  humandepth baselines train reference --data data/train --config small --out ckpt/ref-small
+  humandepth baselines train reference --data data/train --out ckpt/ref-small --resume
+  humandepth baselines train reference --data data/train --variant single-branch --out ckpt/ref-single
+  humandepth baselines run reference --checkpoint ckpt/ref-small --dataset data/test --out preds/ref.h5
+
+Stage 1 trains every branch on its own target, stage 2 fine-tunes jointly with a truncated loss on the
+composed depth.  Writes DIR/model.safetensors, DIR/config.json, DIR/train_state.pt and DIR/log.csv.
+Losses, weights and optimiser: docs/reference.md.
+"""
+
+
+def register_train(subparsers) -> None:
+    """Add ``train`` to the ``humandepth baselines`` subcommands."""
+    p = subparsers.add_parser(
+        "train", help="train the reference network (Tang et al. 2019) on a dataset",
+        description="Train the reference network or one of its trainable ablations on a humandepth dataset "
+        "(fields rgb, depth, mask, normal, parts, depth_base, depth_detail, joints2d, joints3d).",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("name", choices=["reference"], help="the trainable baseline")
+    p.add_argument("--data", required=True, help="training dataset: path or registered name")
+    p.add_argument("--config", default="small", choices=["small", "paper"],
+                   help="network size: small (128 px, CPU) or paper (256 px, as the authors); default small")
+    p.add_argument("--variant", default="full", choices=["full", "single-branch", "no-priors"],
+                   help="architecture to train (no-refine / geonet-refine run a full checkpoint); default full")
+    p.add_argument("--out", required=True, help="checkpoint directory to write")
+    p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
+    p.add_argument("--seed", type=int, help="seed of initialisation, data order and augmentation (default 0)")
+    p.add_argument("--stage1-steps", type=int, help="steps of stage 1 (default from --config)")
+    p.add_argument("--stage2-steps", type=int, help="steps of stage 2 (default from --config)")
+    p.add_argument("--batch-size", type=int, help="images per step (default from --config)")
+    p.add_argument("--lr", type=float, help="RMSProp learning rate of stage 1 (default from --config)")
+    p.add_argument("--log-every", type=int, help="steps between progress lines / log rows")
+    p.add_argument("--checkpoint-every", type=int, help="steps between checkpoints")
+    p.add_argument("--max-steps", type=int, help="stop after this many steps in this call (resume later)")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: cuda when available)")
+    p.add_argument("--workers", type=int, default=0, help="data loader worker processes (default 0)")
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    p.set_defaults(func=_train)
+
+
+def _command_line(args) -> str:
+    """The equivalent command line, recorded in the checkpoint (reproducible from its README)."""
+    parts = ["humandepth", "baselines", "train", "reference", "--data", str(args.data), "--config", args.config,
+             "--variant", args.variant, "--out", str(args.out)]
+    for name in ("seed", "stage1_steps", "stage2_steps", "batch_size", "lr", "log_every", "checkpoint_every",
+                 "device", "workers", "threads"):
+        value = getattr(args, name)
+        if value is not None and not (name == "workers" and value == 0):
+            parts += [f"--{name.replace('_', '-')}", str(value)]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def _train(args) -> int:
+    import torch
+
+    from humandepth.baselines.reference.train import train
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    overrides = {k: v for k, v in {
+        "seed": args.seed, "stage1_steps": args.stage1_steps, "stage2_steps": args.stage2_steps,
+        "batch_size": args.batch_size, "lr": args.lr, "log_every": args.log_every,
+        "checkpoint_every": args.checkpoint_every}.items() if v is not None}
+    for k in ("stage1_steps", "stage2_steps", "batch_size", "log_every", "checkpoint_every"):
+        if k in overrides and overrides[k] < (0 if k.endswith("steps") else 1):
+            raise ValueError(f"--{k.replace('_', '-')} must be positive, got {overrides[k]}")
+    command = _command_line(args)
+    out = train(args.data, args.out, config=args.config, variant=args.variant, resume=args.resume,
+                overrides=overrides, device=args.device, workers=args.workers, command=command,
+                max_steps=args.max_steps)
+    print(f"wrote checkpoint {out}")
+    return 0

@@ -1,0 +1,111 @@
+"""Prediction with the reference network: the baseline class the registry points to.
+
+For each sample (any resolution): find the person box -- by default from the network's own
+segmentation of the whole image (letterboxed into the S x S input), or, with ``crop="mask"``, from the
+sample's ground-truth mask (then the method reads GT and must be reported as an oracle) -- crop and resize
+it to S x S (crop.py), run the network, and map depth and normals back to the sample's resolution
+(bilinear; outside the box depth is the background value 0.60 and normals are (0, 0, 0)).
+
+Output depth is *relative* (``depth_kind = "relative"``): metres, shifted so the person's median is about
+0.10 and the background 0.60 -- only differences are meaningful, the benchmark aligns the shift.
+Normals are unit vectors in the camera frame facing the camera, (0, 0, 0) where none is predicted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from humandepth.baselines.reference.checkpoint import load_checkpoint
+from humandepth.baselines.reference.config import ARCHITECTURE_OF, BACKGROUND_DEPTH, REFINEMENT_OF, VARIANTS
+from humandepth.baselines.reference.crop import crop_image, person_box, uncrop
+
+SHIPPED = Path(__file__).resolve().parent / "checkpoints" / "small"
+CROPS = ("segmentation", "mask")
+
+
+def default_checkpoint() -> Path:
+    """The checkpoint shipped with the package (``checkpoints/small``)."""
+    return SHIPPED
+
+
+class ReferenceBaseline:
+    """Tang et al. 2019 reference network (and its ablations) as a baseline.
+
+    Args:
+        checkpoint: a checkpoint directory (checkpoint.py); default: the shipped ``small`` one.
+        variant: one of :data:`~humandepth.baselines.reference.config.VARIANTS`.  ``no-refine`` and
+            ``geonet-refine`` run a ``full`` checkpoint; ``single-branch`` and ``no-priors`` need checkpoints
+            trained with that variant.
+        crop: ``segmentation`` (the network's own person mask, default) or ``mask`` (the GT mask; oracle).
+        device: ``cpu``, ``cuda`` or None (CUDA when available).
+        batch_size: samples per :meth:`predict` call.
+    """
+
+    depth_kind = "relative"
+
+    def __init__(self, checkpoint=None, variant: str = "full", crop: str = "segmentation", device=None,
+                 batch_size: int = 4):
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown reference variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+        if crop not in CROPS:
+            raise ValueError(f"unknown crop source {crop!r}; choose one of {', '.join(CROPS)}")
+        if checkpoint is None:
+            checkpoint = default_checkpoint()
+            if not (checkpoint / "model.safetensors").is_file():
+                raise FileNotFoundError(
+                    "the reference network needs a checkpoint: pass --checkpoint DIR (train one with `humandepth "
+                    f"baselines train reference --data DATASET --out DIR`); no shipped checkpoint at {checkpoint}")
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model, self.config = load_checkpoint(checkpoint, self.device)
+        arch = self.model.cfg.architecture
+        if ARCHITECTURE_OF[variant] != arch:
+            raise ValueError(f"variant {variant!r} needs a checkpoint trained as {ARCHITECTURE_OF[variant]!r}, but "
+                             f"{checkpoint} was trained as {arch!r} (train with --variant {ARCHITECTURE_OF[variant]})")
+        self.variant, self.crop, self.refinement = variant, crop, REFINEMENT_OF[variant]
+        self.batch_size = int(batch_size)
+        self.checkpoint = Path(checkpoint)
+
+    @torch.no_grad()
+    def person_mask(self, rgb: np.ndarray) -> np.ndarray:
+        """(H, W, 3) uint8 -> (H, W) bool: Segmentation-Net's foreground on the whole image (letterboxed)."""
+        h, w = rgb.shape[:2]
+        side = max(h, w)
+        box = ((h - side) // 2, (w - side) // 2, side)
+        s = self.model.cfg.input_size
+        x = crop_image(rgb, box, s)[None].to(self.device)
+        xn = (x - self.model.rgb_mean) / self.model.rgb_std
+        logits = self.model.segmentation(xn)[0][-1]
+        fg = (logits.argmax(dim=1, keepdim=True) != 0).float()
+        fg = F.interpolate(fg, size=(s, s), mode="nearest")[0]
+        return (uncrop(fg, box, h, w, fill=0.0, mode="nearest")[0] > 0.5).cpu().numpy()
+
+    def boxes(self, samples) -> list[tuple[int, int, int]]:
+        out = []
+        for s in samples:
+            m = np.asarray(s.mask, bool) if self.crop == "mask" else self.person_mask(s.rgb)
+            out.append(person_box(m))
+        return out
+
+    @torch.no_grad()
+    def predict(self, samples) -> list[tuple[np.ndarray, np.ndarray]]:
+        """One (depth (H, W) float32 relative metres, normal (H, W, 3) float32) per sample, at its resolution."""
+        if not samples:
+            return []
+        s = self.model.cfg.input_size
+        boxes = self.boxes(samples)
+        x = torch.stack([crop_image(smp.rgb, b, s) for smp, b in zip(samples, boxes, strict=True)]).to(self.device)
+        out = self.model(x, refinement=self.refinement)
+        results = []
+        for i, (smp, box) in enumerate(zip(samples, boxes, strict=True)):
+            h, w = smp.rgb.shape[:2]
+            depth = uncrop(out["depth"][i], box, h, w, fill=BACKGROUND_DEPTH)[0]
+            normal = uncrop(out["normal"][i], box, h, w, fill=0.0)
+            norm = normal.norm(dim=0, keepdim=True)
+            normal = torch.where(norm > 1e-6, normal / norm.clamp_min(1e-6), torch.zeros_like(normal))
+            results.append((depth.cpu().numpy().astype(np.float32),
+                            np.ascontiguousarray(normal.permute(1, 2, 0).cpu().numpy().astype(np.float32))))
+        return results

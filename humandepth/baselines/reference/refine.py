@@ -1,0 +1,153 @@
+"""Depth refinement from normals: the parameter-free layer of Tang et al. 2019 and GeoNet's kernel regression.
+
+Image model (as the authors' code): pixel (row r, col c) of an H x W map is the point
+``p = (x, y, z) = (2c/W, 2r/H, depth)`` -- an orthographic-style normalised grid with x, y unitless and z in
+metres.  Normals are read in the same (x, y, z) axes (OpenCV camera frame, facing the camera: n_z < 0).
+For a 256-px crop of a ~2 m tall person one grid unit is ~1.1 m, so the mix of units is nearly metric;
+for other crops it is not, which is the authors' choice and is reproduced here as is.
+
+Tang et al. layer (``network/depth_optimization.py::optimize_depth`` of the release), per pixel i and each
+j in the 5-point cross N(i) = {i, left, right, up, down} (indices clamped at the borders)::
+
+    z_ji^(j) = (n_j . p_j - n_j^x x_i - n_j^y y_i) / (n_j^z + eps)   # plane through p_j with normal n_j
+    z_ji^(i) = (n_i . p_j - n_i^x x_i - n_i^y y_i) / (n_i^z + eps)   # plane through p_j with normal n_i
+    z_ji     = (z_ji^(i) + z_ji^(j)) / 2,    w_ij = n_i . n_j
+    z_i     <- lam * z_i^(0) + (1 - lam) * sum_j w_ij z_ji / (sum_j w_ij + eps)
+
+with lam = 0.2, eps = 1e-8 and 5 iterations, each using the previous output for p_j and the same
+composed depth z^(0) and normals.  Two guards the release does not have (they change nothing where the
+normals are sane): weights are clamped at 0 (opposite-facing neighbours are ignored instead of cancelling
+the sum), and ``|n^z|`` is floored at ``min_nz`` so a grazing normal cannot divide by ~0.  With a
+``mask``, neighbours outside it get weight 0 and pixels outside it keep their depth (the authors run on
+the full crop and cut by the silhouette afterwards; ``mask=None`` reproduces that).
+
+GeoNet (Qi et al. 2018) kernel regression, the paper's comparison [30] (``utils/util_kernel_regression.py``):
+a (2*beta+1)^2 window (beta = 3: 7x7), only the centre normal n_i (z_ji = z_ji^(i)), weights
+w_ij = n_i . n_j hard-thresholded to 0 when <= delta (0.95), one pass, no term keeping the input depth.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F
+
+LAMBDA = 0.2
+ITERATIONS = 5
+EPS = 1e-8
+
+
+def normalised_grid(h: int, w: int, device=None, dtype=torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+    """(1, 1, H, W) x = 2c/W and y = 2r/H of the authors' normalised image grid."""
+    y, x = torch.meshgrid(torch.arange(h, device=device, dtype=dtype), torch.arange(w, device=device, dtype=dtype),
+                          indexing="ij")
+    return (2.0 * x / w).view(1, 1, h, w), (2.0 * y / h).view(1, 1, h, w)
+
+
+def _safe_nz(nz: torch.Tensor, min_nz: float) -> torch.Tensor:
+    """n_z with |n_z| >= min_nz, sign kept (normals face the camera, so normally negative)."""
+    sign = torch.where(nz > 0, torch.ones_like(nz), -torch.ones_like(nz))
+    return sign * nz.abs().clamp_min(min_nz)
+
+
+_CROSS = ((0, 0), (0, -1), (0, 1), (-1, 0), (1, 0))  # (dy, dx): i, left, right, up, down
+
+
+def _shift(t: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
+    """Value at (r + dy, c + dx) for every (r, c), indices clamped to the border.  t: (B, C, H, W)."""
+    if dy == 0 and dx == 0:
+        return t
+    p = F.pad(t, (1, 1, 1, 1), mode="replicate")
+    h, w = t.shape[-2:]
+    return p[..., 1 + dy: 1 + dy + h, 1 + dx: 1 + dx + w]
+
+
+def tang_refine_step(z: torch.Tensor, z0: torch.Tensor, normal: torch.Tensor, mask: torch.Tensor | None = None,
+                     lam: float = LAMBDA, min_nz: float = 1e-3) -> torch.Tensor:
+    """One pass of the Tang et al. layer.
+
+    Args:
+        z: (B, 1, H, W) current depth (metres); z0: (B, 1, H, W) the composed depth (anchor).
+        normal: (B, 3, H, W) unit normals (facing the camera).  mask: optional (B, 1, H, W) bool.
+    Returns:
+        (B, 1, H, W) refined depth.
+    """
+    z, z0, normal = z.float(), z0.float(), normal.float()
+    h, w = z.shape[-2:]
+    xi, yi = normalised_grid(h, w, z.device)
+    ni = normal
+    niz = _safe_nz(ni[:, 2:3], min_nz)
+    m = mask.float() if mask is not None else None
+    num = torch.zeros_like(z)
+    den = torch.zeros_like(z)
+    for dy, dx in _CROSS:
+        zj, nj = _shift(z, dy, dx), _shift(normal, dy, dx)
+        xj, yj = _shift(xi.expand_as(z), dy, dx), _shift(yi.expand_as(z), dy, dx)
+        njz = _safe_nz(nj[:, 2:3], min_nz)
+        # plane through p_j with normal n_j, evaluated at (x_i, y_i)
+        z_j = zj + (nj[:, 0:1] * (xj - xi) + nj[:, 1:2] * (yj - yi)) / njz
+        # plane through p_j with normal n_i, evaluated at (x_i, y_i)
+        z_i = zj + (ni[:, 0:1] * (xj - xi) + ni[:, 1:2] * (yj - yi)) / niz
+        wij = (ni * nj).sum(dim=1, keepdim=True).clamp_min(0.0)
+        if m is not None:
+            wij = wij * _shift(m, dy, dx)
+        num = num + wij * 0.5 * (z_i + z_j)
+        den = den + wij
+    zhat = torch.where(den > EPS, num / (den + EPS), z)
+    out = lam * z0 + (1.0 - lam) * zhat
+    if m is not None:
+        out = torch.where(m > 0, out, z)
+    return out
+
+
+def tang_refine(z0: torch.Tensor, normal: torch.Tensor, mask: torch.Tensor | None = None,
+                iterations: int = ITERATIONS, lam: float = LAMBDA) -> torch.Tensor:
+    """The Tang et al. refinement layer: :func:`tang_refine_step` chained ``iterations`` times.
+
+    z0 (B, 1, H, W) composed depth in metres, normal (B, 3, H, W) unit normals -> (B, 1, H, W) depth."""
+    z = z0.float()
+    for _ in range(iterations):
+        z = tang_refine_step(z, z0, normal, mask, lam)
+    return z
+
+
+def geonet_refine(z0: torch.Tensor, normal: torch.Tensor, mask: torch.Tensor | None = None, beta: int = 3,
+                  delta: float = 0.95, min_nz: float = 1e-3) -> torch.Tensor:
+    """GeoNet's normal-to-depth kernel regression (one pass, (2*beta+1)^2 window, centre normal only,
+    weights n_i . n_j hard-thresholded at ``delta``).  Shapes as :func:`tang_refine`; borders clamp."""
+    z0, normal = z0.float(), normal.float()
+    b, _, h, w = z0.shape
+    k = 2 * beta + 1
+    xi, yi = normalised_grid(h, w, z0.device)
+
+    def windows(t: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) -> (B, C, k*k, H, W), border clamped
+        c = t.shape[1]
+        p = F.pad(t, (beta,) * 4, mode="replicate")
+        return F.unfold(p, k).view(b, c, k * k, h, w)
+
+    zj = windows(z0)
+    nj = windows(normal)
+    xj = windows(xi.expand(b, 1, h, w))
+    yj = windows(yi.expand(b, 1, h, w))
+    ni = normal.unsqueeze(2)
+    niz = _safe_nz(ni[:, 2:3], min_nz)
+    z_ji = zj + (ni[:, 0:1] * (xj - xi.unsqueeze(2)) + ni[:, 1:2] * (yj - yi.unsqueeze(2))) / niz
+    wij = (ni * nj).sum(dim=1, keepdim=True)
+    wij = torch.where(wij > delta, wij, torch.zeros_like(wij))
+    if mask is not None:
+        wij = wij * windows(mask.float())
+    den = wij.sum(dim=2)
+    out = torch.where(den > EPS, (wij * z_ji).sum(dim=2) / (den + EPS), z0)
+    if mask is not None:
+        out = torch.where(mask, out, z0)
+    return out
+
+
+def refine(kind: str, z0: torch.Tensor, normal: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Dispatch: ``tang`` | ``geonet`` | ``none`` (returns ``z0``)."""
+    if kind == "tang":
+        return tang_refine(z0, normal, mask)
+    if kind == "geonet":
+        return geonet_refine(z0, normal, mask)
+    if kind == "none":
+        return z0.float()
+    raise ValueError(f"unknown refinement {kind!r}; choose tang, geonet or none")

@@ -1,0 +1,288 @@
+"""Training of the reference network: two stages, RMSProp, augmentation, checkpoints, resume, CSV log.
+
+``train(data, out, config="small", variant="full")`` (also ``humandepth baselines train reference``).
+
+- Stage 1 (``stage1_steps``): every branch on its own target (losses.py); Depth-Net's skeleton and
+  segmentation inputs are detached, so each sub-network learns only its own task.
+- Stage 2 (``stage2_steps``): joint fine-tuning, gradients flow through the priors; the depth loss is the
+  truncated L1 on the composed depth (base + detail), learning rate ``lr * stage2_lr_scale``.
+- Data order and augmentation are a pure function of ``(seed, step)``: the k-th image seen is sample
+  ``perm_e[k mod N]`` of the seeded permutation of epoch ``e = k // N`` with its own augmentation seed.
+  So a run is reproducible on the CPU and a resumed run sees exactly the batches the uninterrupted one would.
+- Output directory: the checkpoint (checkpoint.py), ``log.csv`` (one row per logged step: stage, lr,
+  every loss term, img/s, elapsed seconds) and ``progress`` lines on stderr.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from humandepth.baselines.reference.checkpoint import (
+    TRAIN_STATE,
+    WEIGHTS,
+    load_checkpoint,
+    load_train_state,
+    read_config,
+    save_checkpoint,
+)
+from humandepth.baselines.reference.config import REFINEMENT_OF, ModelConfig, TrainConfig, preset
+from humandepth.baselines.reference.losses import compute_losses
+from humandepth.baselines.reference.model import ReferenceNet
+from humandepth.baselines.reference.targets import fields_needed, make_item
+
+LOG = "log.csv"
+LOG_TERMS = ("total", "skeleton_volume", "skeleton_integral", "segmentation", "base", "base_ce", "detail", "normal",
+             "composed")
+
+
+def open_training_data(data):
+    """A dataset object from a path / registered name (or the object itself)."""
+    if hasattr(data, "ids") and hasattr(data, "get"):
+        return data
+    from humandepth.data.open import open_dataset
+
+    return open_dataset(data)
+
+
+def check_fields(dataset, cfg: ModelConfig) -> None:
+    """Raise ValueError naming the dataset and the fields it lacks for training ``cfg``."""
+    have = getattr(dataset, "fields", None)
+    if have is None and len(dataset):
+        have = dataset.get(dataset.ids[0]).present_fields()
+    missing = [f for f in fields_needed(cfg) if f not in (have or [])]
+    if missing:
+        raise ValueError(f"dataset {getattr(dataset, 'name', dataset)!r} lacks fields {missing} needed to train the "
+                         f"reference network ({cfg.architecture}); render one with `humandepth render`")
+
+
+class StepSchedule:
+    """Which sample and augmentation seed the k-th training image uses (k counts from 0 over the run)."""
+
+    def __init__(self, n: int, seed: int):
+        if n < 1:
+            raise ValueError("cannot train on an empty dataset")
+        self.n, self.seed = n, seed
+        self._perms: dict[int, np.ndarray] = {}
+
+    def item(self, k: int) -> tuple[int, int]:
+        epoch, pos = divmod(k, self.n)
+        if epoch not in self._perms:
+            self._perms = {epoch: np.random.default_rng([self.seed, epoch]).permutation(self.n)}
+        return int(self._perms[epoch][pos]), int(np.random.SeedSequence([self.seed, 1, k]).generate_state(1)[0])
+
+
+class TrainingItems(Dataset):
+    """Items ``(index, aug_seed) -> make_item(...)`` with the training augmentation of ``tcfg``."""
+
+    def __init__(self, dataset, mcfg: ModelConfig, tcfg: TrainConfig):
+        self.dataset, self.mcfg, self.tcfg = dataset, mcfg, tcfg
+        self.ids = list(dataset.ids)
+        self.fields = fields_needed(mcfg)
+        from humandepth.data.store import HumanDepthDataset
+
+        self._partial = isinstance(dataset, HumanDepthDataset)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, key):
+        index, seed = key
+        sid = self.ids[index]
+        sample = self.dataset.get(sid, fields=self.fields) if self._partial else self.dataset.get(sid)
+        rng = np.random.default_rng(seed)
+        t = self.tcfg
+        return make_item(sample, self.mcfg, rng=rng, jitter=t.jitter, background_prob=t.background_prob,
+                         crop_jitter=t.crop_jitter)
+
+
+class _Batches:
+    """Batch sampler yielding the (index, seed) keys of steps ``start .. stop - 1``."""
+
+    def __init__(self, schedule: StepSchedule, batch_size: int, start: int, stop: int):
+        self.schedule, self.bs, self.start, self.stop = schedule, batch_size, start, stop
+
+    def __iter__(self):
+        for step in range(self.start, self.stop):
+            yield [self.schedule.item(step * self.bs + i) for i in range(self.bs)]
+
+    def __len__(self) -> int:
+        return max(self.stop - self.start, 0)
+
+
+def _lr_for(step: int, tcfg: TrainConfig) -> float:
+    return tcfg.lr if step < tcfg.stage1_steps else tcfg.lr * tcfg.stage2_lr_scale
+
+
+def _pick_device(device) -> torch.device:
+    if device in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def _dataset_record(dataset) -> dict:
+    rec = {"name": getattr(dataset, "name", ""), "count": len(dataset), "root": str(getattr(dataset, "root", ""))}
+    try:
+        rec["checksum"] = dataset.checksum()
+    except (NotImplementedError, OSError, KeyError):
+        pass
+    return rec
+
+
+def train(data, out, config: str = "small", variant: str = "full", resume: bool = False,
+          overrides: dict | None = None, model_overrides: dict | None = None, device=None, workers: int = 0,
+          command: str = "", log_stream=None, max_steps: int | None = None) -> Path:
+    """Train the reference network on ``data`` and write the checkpoint to ``out`` (a directory).
+
+    Args:
+        data: dataset path, registered name or dataset object (humandepth format with rgb, depth, mask,
+            normal, parts, depth_base, depth_detail, joints2d, joints3d).
+        config: preset ``small`` | ``paper``; ``overrides`` / ``model_overrides`` replace TrainConfig /
+            ModelConfig fields (e.g. ``{"stage1_steps": 10}``).
+        variant: a training architecture: ``full``, ``single-branch`` or ``no-priors`` (``no-refine`` and
+            ``geonet-refine`` only change inference: train ``full``).
+        resume: continue from the checkpoint in ``out`` (same configuration required).
+        max_steps: stop after this many steps in this call (the checkpoint is resumable).
+    Returns:
+        the checkpoint directory.
+    """
+    log_stream = log_stream or sys.stderr
+    if variant in ("no-refine", "geonet-refine"):
+        raise ValueError(f"variant {variant!r} only changes inference; train --variant full and run "
+                         f"reference-{variant} with that checkpoint")
+    mcfg, tcfg = preset(config, variant)
+    if model_overrides:
+        mcfg = ModelConfig.from_dict({**mcfg.to_dict(), **model_overrides})
+    if overrides:
+        tcfg = TrainConfig.from_dict({**tcfg.to_dict(), **overrides})
+    out = Path(out)
+    dev = _pick_device(device)
+    dataset = open_training_data(data)
+    check_fields(dataset, mcfg)
+    total = tcfg.stage1_steps + tcfg.stage2_steps
+
+    torch.manual_seed(tcfg.seed)
+    model = ReferenceNet(mcfg)
+    start = 0
+    train_state = None
+    if (out / WEIGHTS).exists():
+        if not resume:
+            raise FileExistsError(f"{out} already holds a checkpoint; pass --resume to continue it or choose another "
+                                  f"--out")
+        prev = read_config(out)
+        if prev["model"] != mcfg.to_dict() or prev.get("train") != tcfg.to_dict():
+            raise ValueError(f"{out}: the checkpoint was trained with another configuration (see its config.json); "
+                             f"resume with the same --config/--variant/options")
+        model, _ = load_checkpoint(out)
+        train_state = load_train_state(out)
+        if train_state is None:
+            raise FileNotFoundError(f"{out} lacks {TRAIN_STATE}; it is a shipped checkpoint and cannot be resumed")
+        start = int(train_state["step"])
+    model.to(dev).train()
+    opt = torch.optim.RMSprop(model.parameters(), lr=_lr_for(start, tcfg), alpha=tcfg.rmsprop_alpha,
+                              eps=tcfg.rmsprop_eps, weight_decay=tcfg.weight_decay)
+    if train_state is not None:
+        opt.load_state_dict(train_state["optimizer"])
+    stop = total if max_steps is None else min(total, start + max_steps)
+    record = {"variant": mcfg.architecture, "config": config, "train": tcfg.to_dict(),
+              "refinement": REFINEMENT_OF[variant], "training": {}}
+    out.mkdir(parents=True, exist_ok=True)
+    _prepare_log(out / LOG, start)
+    if start >= total:
+        print(f"reference: {out} already finished {total} steps", file=log_stream)
+        return out
+
+    items = TrainingItems(dataset, mcfg, tcfg)
+    schedule = StepSchedule(len(items), tcfg.seed)
+    loader = DataLoader(items, batch_sampler=_Batches(schedule, tcfg.batch_size, start, stop), num_workers=workers,
+                        persistent_workers=False)
+    use_amp = tcfg.amp and dev.type == "cuda"
+    t_run = time.perf_counter()
+    t_win, imgs_win = time.perf_counter(), 0
+    step = start
+    sums: dict[str, float] = {}
+    counts: dict[str, int] = {}
+
+    def checkpoint() -> None:
+        record["training"] = {"step": step, "stage": 1 if step <= tcfg.stage1_steps else 2, "total_steps": total,
+                              "images_seen": step * tcfg.batch_size, "complete": step >= total,
+                              "seed": tcfg.seed, "data": _dataset_record(dataset), "command": command,
+                              "device": str(dev), "torch": torch.__version__}
+        state = {"optimizer": opt.state_dict(), "step": torch.tensor(step)}
+        save_checkpoint(out, model, record, train_state=state)
+
+    def log_window(stage: int) -> None:
+        nonlocal t_win, imgs_win, sums, counts
+        if not counts:
+            return
+        now = time.perf_counter()
+        rate = imgs_win / max(now - t_win, 1e-9)
+        means = {k: v / counts[k] for k, v in sums.items()}
+        _append_log(out / LOG, step, stage, opt.param_groups[0]["lr"], means, rate, now - t_run)
+        shown = " ".join(f"{k} {means[k]:.3f}" for k in LOG_TERMS if k in means and k != "total")
+        print(f"reference [{mcfg.architecture}] stage {stage} step {step}/{total} loss {means['total']:.4f} "
+              f"({shown}) {rate:.2f} img/s", file=log_stream, flush=True)
+        t_win, imgs_win, sums, counts = now, 0, {}, {}
+
+    for batch in loader:
+        stage = 1 if step < tcfg.stage1_steps else 2
+        if step == tcfg.stage1_steps:
+            log_window(1)  # never mix the two stages' terms in one log row
+            for g in opt.param_groups:
+                g["lr"] = _lr_for(step, tcfg)
+        batch = {k: v.to(dev, non_blocking=True) for k, v in batch.items()}
+        with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=use_amp):
+            outputs = model(batch["rgb"], mask=batch["mask"], refinement="none", detach_priors=(stage == 1))
+        terms = compute_losses(outputs, batch, tcfg, stage, mcfg.two_branch)
+        if not torch.isfinite(terms["total"]):
+            raise FloatingPointError(f"reference training: loss became {terms['total'].item()} at step {step}; "
+                                     f"lower --lr (now {tcfg.lr})")
+        opt.zero_grad(set_to_none=True)
+        terms["total"].backward()
+        opt.step()
+        step += 1
+        imgs_win += tcfg.batch_size
+        for k, v in terms.items():
+            sums[k] = sums.get(k, 0.0) + float(v.detach())
+            counts[k] = counts.get(k, 0) + 1
+        if step % tcfg.log_every == 0 or step == stop:
+            log_window(stage)
+        if step % tcfg.checkpoint_every == 0 and step < stop:
+            checkpoint()
+    checkpoint()
+    return out
+
+
+def _prepare_log(path: Path, start: int) -> None:
+    """Create the CSV log, or on resume drop rows written after the checkpoint being resumed."""
+    header = ["step", "stage", "lr", *LOG_TERMS, "img_per_s", "elapsed_s"]
+    rows = []
+    if start > 0 and path.exists():
+        with path.open(newline="") as f:
+            rows = [r for r in csv.DictReader(f) if int(r["step"]) <= start]
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=header)
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _append_log(path: Path, step: int, stage: int, lr: float, means: dict, rate: float, elapsed: float) -> None:
+    with path.open("a", newline="") as f:
+        w = csv.writer(f)
+        w.writerow([step, stage, f"{lr:.3g}", *(f"{means[k]:.6f}" if k in means else "" for k in LOG_TERMS),
+                    f"{rate:.3f}", f"{elapsed:.1f}"])
+
+
+def read_log(path) -> list[dict]:
+    """The CSV training log as a list of dicts (strings as written)."""
+    with Path(path).open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+__all__ = ["StepSchedule", "TrainingItems", "check_fields", "read_log", "train"]

@@ -1,0 +1,115 @@
+"""Prediction with the reference network: crop geometry, the registered baselines and a valid predictions file."""
+
+import numpy as np
+import pytest
+import torch
+from reference_helpers import rippled_scene, tiny_model_config, write_scene_dataset
+
+from humandepth.baselines.reference import predict as predict_module
+from humandepth.baselines.reference.checkpoint import save_checkpoint
+from humandepth.baselines.reference.crop import crop_image, cut, person_box, resize_chw, to_crop_coords, uncrop
+from humandepth.baselines.reference.model import ReferenceNet
+from humandepth.baselines.reference.predict import ReferenceBaseline
+from humandepth.baselines.run import run_baseline
+from humandepth.benchmark.validate import validate_predictions
+from humandepth.data import Predictions, open_dataset
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    root = tmp_path_factory.mktemp("refpred")
+    torch.manual_seed(0)
+    full = save_checkpoint(root / "full", ReferenceNet(tiny_model_config("full")), {"note": "untrained"})
+    single = save_checkpoint(root / "single", ReferenceNet(tiny_model_config("single-branch")), {})
+    data = write_scene_dataset(root / "scenes", count=3, height=70, width=52)
+    return {"full": full, "single": single, "data": data}
+
+
+def test_person_box_widens_the_mask_box_and_is_square():
+    mask = np.zeros((100, 80), bool)
+    mask[20:80, 30:50] = True  # 60 tall, 20 wide
+    top, left, side = person_box(mask)
+    assert side == round(60 * 1.2)  # height * (1 + 2 * 10 %) beats width * (1 + 2 * 25 %)
+    assert (top + side / 2, left + side / 2) == pytest.approx((50, 40), abs=0.5)
+    assert person_box(np.zeros((30, 50), bool)) == (-10, 0, 50)  # empty mask: the whole image, centred
+
+
+def test_crop_and_uncrop_are_inverse_on_a_linear_ramp():
+    h, w = 90, 70
+    v, u = np.mgrid[0:h, 0:w].astype(np.float32)
+    ramp = 0.01 * u + 0.02 * v
+    box = (10, 5, 60)
+    crop = resize_chw(torch.from_numpy(cut(ramp, box)[None]), 40, "area")
+    back = uncrop(crop, box, h, w, fill=-1.0)[0].numpy()
+    inside = np.zeros((h, w), bool)
+    inside[10:70, 5:65] = True
+    interior = np.zeros((h, w), bool)
+    interior[12:68, 7:63] = True  # away from the bilinear border clamp
+    assert np.abs(back - ramp)[interior].max() < 1e-3  # < 0.1 px of the ramp (antialiased resampling)
+    assert np.all(back[~inside] == -1.0)
+    # a point maps to the crop coordinate where the same value sits
+    uv = to_crop_coords(np.array([[30.0, 40.0]]), box, 40)[0]
+    assert crop[0, int(round(uv[1])), int(round(uv[0]))].item() == pytest.approx(0.01 * 30 + 0.02 * 40, abs=0.02)
+    img = crop_image(np.full((h, w, 3), 255, np.uint8), (-20, -20, 40), 16)
+    assert img.shape == (3, 16, 16) and float(img[:, 0, 0].max()) == 0.0
+    assert float(img[:, -1, -1].min()) == pytest.approx(1.0)
+
+
+def test_run_reference_writes_a_valid_predictions_file(checkpoints, tmp_path):
+    ds = open_dataset(checkpoints["data"])
+    out = run_baseline("reference", ds, tmp_path / "ref.h5", options={"checkpoint": str(checkpoints["full"])},
+                       progress=False)
+    with Predictions(out) as preds:
+        assert preds.method == "reference" and preds.depth_kind == "relative"
+        assert preds.ids == ds.ids
+        validate_predictions(ds, preds)
+        for sid in ds.ids:
+            d, n = preds.depth(sid), preds.normal(sid)
+            assert d.shape == (70, 52) and d.dtype == np.float32 and np.all(np.isfinite(d))
+            assert n.shape == (70, 52, 3) and np.all(np.isfinite(n))
+            norms = np.linalg.norm(n, axis=-1)
+            assert np.all((np.abs(norms - 1) < 1e-4) | (norms == 0))
+            assert np.all(n[norms > 0][:, 2] < 0)  # facing the camera
+            assert -0.6 <= d.min() and d.max() <= 0.6 + 1e-5  # the base bins' range (+ the /100 detail)
+
+
+@pytest.mark.parametrize("name", ["reference-no-refine", "reference-geonet-refine"])
+def test_inference_only_ablations_run_a_full_checkpoint(checkpoints, name):
+    ds = open_dataset(checkpoints["data"])
+    base = ReferenceBaseline(checkpoint=checkpoints["full"], crop="mask")
+    from humandepth.baselines.registry import get_baseline
+
+    method = get_baseline(name).create(checkpoint=checkpoints["full"], crop="mask")
+    samples = [ds[0]]
+    (d_full, n_full), = base.predict(samples)
+    (d_var, n_var), = method.predict(samples)
+    assert np.array_equal(n_full, n_var)  # same network, only the refinement differs
+    assert d_var.shape == d_full.shape and not np.array_equal(d_var, d_full)
+
+
+def test_variant_needs_a_matching_checkpoint(checkpoints):
+    with pytest.raises(ValueError, match="trained as 'full'"):
+        ReferenceBaseline(checkpoint=checkpoints["full"], variant="single-branch")
+    single = ReferenceBaseline(checkpoint=checkpoints["single"], variant="single-branch", crop="mask")
+    (depth, _), = single.predict([rippled_scene("x", 9, height=40, width=64)])
+    assert depth.shape == (40, 64)
+    with pytest.raises(ValueError, match="unknown reference variant"):
+        ReferenceBaseline(checkpoint=checkpoints["full"], variant="bogus")
+    with pytest.raises(ValueError, match="unknown crop source"):
+        ReferenceBaseline(checkpoint=checkpoints["full"], crop="box")
+
+
+def test_gt_mask_crop_puts_background_outside_the_box(checkpoints):
+    s = rippled_scene("x", 4, height=120, width=90)
+    (depth, normal), = ReferenceBaseline(checkpoint=checkpoints["full"], crop="mask").predict([s])
+    top, left, side = person_box(s.mask)
+    outside = np.ones(s.mask.shape, bool)
+    outside[max(top, 0):top + side, max(left, 0):left + side] = False
+    assert outside.any() and np.all(depth[outside] == pytest.approx(0.60))
+    assert np.all(normal[outside] == 0)
+
+
+def test_missing_checkpoint_says_how_to_get_one(monkeypatch, tmp_path):
+    monkeypatch.setattr(predict_module, "SHIPPED", tmp_path / "none")
+    with pytest.raises(FileNotFoundError, match="baselines train reference"):
+        ReferenceBaseline()

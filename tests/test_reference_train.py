@@ -1,0 +1,183 @@
+"""Training the reference network on analytic scenes: loss goes down, runs reproduce, resume is exact,
+checkpoints round-trip, bad input is refused with a message that names it."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+import torch
+from reference_helpers import TINY, TINY_TRAIN, rippled_scene, tiny_model_config, write_scene_dataset
+from safetensors import safe_open
+
+from humandepth.baselines.reference.checkpoint import load_checkpoint, load_train_state, save_checkpoint
+from humandepth.baselines.reference.config import TrainConfig
+from humandepth.baselines.reference.losses import compute_losses, gaussian_volumes, two_hot
+from humandepth.baselines.reference.model import ReferenceNet
+from humandepth.baselines.reference.targets import make_item
+from humandepth.baselines.reference.train import StepSchedule, read_log, train
+from humandepth.cli import main as cli_main
+from humandepth.data import open_dataset, write_samples
+
+QUIET = io.StringIO
+
+
+@pytest.fixture(scope="module")
+def scenes(tmp_path_factory):
+    return write_scene_dataset(tmp_path_factory.mktemp("ref") / "scenes", count=4)
+
+
+def _train(data, out, **kw):
+    overrides = {**TINY_TRAIN, **kw.pop("overrides", {})}
+    return train(data, out, model_overrides=TINY, overrides=overrides, log_stream=QUIET(), **kw)
+
+
+def _state(path):
+    model, _ = load_checkpoint(path)
+    return model.state_dict()
+
+
+def _same(a, b):
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_targets_follow_the_authors_conventions():
+    s = rippled_scene("t", 5)
+    item = make_item(s, tiny_model_config())
+    fg = item["mask"]
+    assert torch.allclose(item["depth"][~fg], torch.tensor(0.60))
+    # relative depth: the median of the person is ~0.10 (nearest resize keeps values)
+    assert float(item["depth"][fg].median()) == pytest.approx(0.10, abs=0.01)
+    # base + detail = relative depth inside the mask
+    assert torch.allclose((item["base"] + item["detail"])[fg], item["depth"][fg], atol=1e-5)
+    # the pelvis is joint 0 and sits at the middle depth bin
+    assert float(item["joints"][0, 2]) == pytest.approx(9.0)
+    assert set(torch.unique(item["parts"]).tolist()) <= {0, 1, 2, 9, 10, 11, 12}
+
+
+def test_loss_helpers():
+    vol = gaussian_volumes(torch.tensor([[[5.0, 7.0, 9.0]] * 16]), 16)
+    assert vol.shape == (1, 16, 19 * 16 * 16)
+    assert torch.allclose(vol.sum(-1), torch.ones(1, 16))
+    assert int(vol[0, 0].argmax()) == 9 * 256 + 7 * 16 + 5
+    labels = two_hot(torch.tensor([[[[0.09]]]]))  # halfway between bins 1 (0.06) and 2 (0.12) of k*0.06
+    assert labels[0, 10, 0, 0].item() == pytest.approx(0.5) and labels[0, 11, 0, 0].item() == pytest.approx(0.5)
+
+
+def test_a_few_training_steps_lower_the_loss(scenes, tmp_path):
+    ds = open_dataset(scenes)
+    cfg = tiny_model_config()
+    items = [make_item(ds[i], cfg) for i in range(2)]
+    batch = {k: torch.stack([x[k] for x in items]) for k in items[0]}
+
+    def losses(model):
+        model.train()  # batch statistics, as in training
+        with torch.no_grad():
+            out = model(batch["rgb"], mask=batch["mask"], refinement="none")
+            return {s: float(compute_losses(out, batch, TrainConfig(), s, True)["total"]) for s in (1, 2)}
+
+    torch.manual_seed(TINY_TRAIN["seed"])
+    before = losses(ReferenceNet(cfg))
+    two = write_samples(tmp_path / "two", [ds[0], ds[1]], name="two", kind="synthetic")
+    out = _train(two, tmp_path / "ck", overrides={"stage1_steps": 12, "stage2_steps": 4, "lr": 1e-3, "jitter": 0.0,
+                                                 "background_prob": 0.0, "crop_jitter": 0.0})
+    after = losses(load_checkpoint(out)[0])
+    assert after[1] < 0.9 * before[1]
+    assert after[2] < 0.9 * before[2]
+    log = read_log(out / "log.csv")
+    assert [int(r["step"]) for r in log] == list(range(1, 17))
+    assert {r["stage"] for r in log} == {"1", "2"}
+    assert all(float(r["img_per_s"]) > 0 for r in log)
+
+
+def test_training_reproduces_and_resume_is_exact(scenes, tmp_path):
+    a = _train(scenes, tmp_path / "a")
+    b = _train(scenes, tmp_path / "b")
+    assert _same(_state(a), _state(b))
+    # interrupted after 2 of 5 steps (stage 1), resumed across the switch to stage 2
+    c = _train(scenes, tmp_path / "c", max_steps=2)
+    assert int(load_train_state(c)["step"]) == 2
+    assert not _same(_state(a), _state(c))
+    _train(scenes, tmp_path / "c", resume=True)
+    assert _same(_state(a), _state(c))
+    assert [int(r["step"]) for r in read_log(c / "log.csv")] == [1, 2, 3, 4, 5]
+    cfg = json.loads((c / "config.json").read_text())
+    assert cfg["training"]["complete"] and cfg["training"]["step"] == 5 and cfg["training"]["seed"] == 3
+    assert cfg["training"]["data"]["checksum"] == open_dataset(scenes).checksum()
+    # another seed gives another network
+    d = _train(scenes, tmp_path / "d", overrides={"seed": 4})
+    assert not _same(_state(a), _state(d))
+
+
+def test_checkpoint_round_trip(tmp_path):
+    torch.manual_seed(0)
+    model = ReferenceNet(tiny_model_config("single-branch")).eval()
+    save_checkpoint(tmp_path / "ck", model, {"note": "round trip"}, train_state={"step": torch.tensor(7)})
+    loaded, cfg = load_checkpoint(tmp_path / "ck" / "model.safetensors")
+    assert _same(model.state_dict(), loaded.state_dict())
+    assert cfg["note"] == "round trip" and cfg["model"]["architecture"] == "single-branch"
+    x = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.equal(model(x)["depth"], loaded(x)["depth"])
+    with safe_open(str(tmp_path / "ck" / "model.safetensors"), "pt") as f:
+        assert f.metadata()["format"] == "humandepth-reference"
+    assert int(load_train_state(tmp_path / "ck")["step"]) == 7
+
+
+def test_bad_checkpoints_and_data_are_refused(scenes, tmp_path):
+    with pytest.raises(FileNotFoundError, match="not found"):
+        load_checkpoint(tmp_path / "nothing")
+    ck = save_checkpoint(tmp_path / "ck", ReferenceNet(tiny_model_config()), {})
+    (ck / "model.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(ValueError, match="cannot read weights"):
+        load_checkpoint(ck)
+    other = save_checkpoint(tmp_path / "other", ReferenceNet(tiny_model_config()), {})
+    cfg = json.loads((other / "config.json").read_text())
+    cfg["model"]["depth_features"] = 8
+    (other / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ValueError, match="do not match"):
+        load_checkpoint(other)
+    # a dataset without the training fields
+    s = rippled_scene("bare", 1)
+    s.parts = s.joints2d = s.joints3d = None
+    bare = write_samples(tmp_path / "bare", [s], name="bare", kind="synthetic")
+    with pytest.raises(ValueError, match=r"lacks fields \['parts', 'joints2d', 'joints3d'\]"):
+        _train(bare, tmp_path / "x")
+    # an existing checkpoint is never overwritten without --resume; resume needs the same config
+    out = _train(scenes, tmp_path / "run", max_steps=1)
+    with pytest.raises(FileExistsError, match="--resume"):
+        _train(scenes, out)
+    with pytest.raises(ValueError, match="another configuration"):
+        _train(scenes, out, resume=True, overrides={"lr": 1e-2})
+    with pytest.raises(ValueError, match="only changes inference"):
+        _train(scenes, tmp_path / "y", variant="no-refine")
+
+
+def test_step_schedule_visits_every_sample_once_per_epoch():
+    sched = StepSchedule(5, seed=1)
+    epoch0 = [sched.item(k)[0] for k in range(5)]
+    epoch1 = [sched.item(k)[0] for k in range(5, 10)]
+    assert sorted(epoch0) == sorted(epoch1) == list(range(5)) and epoch0 != epoch1
+    assert len({sched.item(k)[1] for k in range(10)}) == 10
+    assert sched.item(3) == StepSchedule(5, seed=1).item(3)
+
+
+def test_cli_trains_the_small_config(scenes, tmp_path, capsys):
+    out = tmp_path / "cli"
+    rc = cli_main(["baselines", "train", "reference", "--data", str(scenes), "--config", "small", "--out", str(out),
+                   "--stage1-steps", "1", "--stage2-steps", "1", "--batch-size", "2", "--seed", "5"])
+    assert rc == 0
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["model"]["input_size"] == 128 and cfg["train"]["seed"] == 5
+    assert cfg["training"]["command"].startswith("humandepth baselines train reference --data ")
+    assert "--seed 5" in cfg["training"]["command"]
+    assert "img/s" in capsys.readouterr().err
+    assert cli_main(["baselines", "train", "reference", "--data", str(tmp_path / "missing"), "--out",
+                     str(tmp_path / "z")]) == 2
+
+
+def test_cli_help_has_an_example(capsys):
+    with pytest.raises(SystemExit):
+        cli_main(["baselines", "train", "--help"])
+    text = capsys.readouterr().out
+    assert "examples:" in text and "--resume" in text and np.char.count(text, "humandepth baselines train") > 0
