@@ -110,6 +110,8 @@ def register(subparsers) -> None:
     s.add_argument("--systematic-px", type=float, default=0.0,
                    help="std of a fixed-pattern disparity error in px, the same in every frame (default 0: off)")
     s.add_argument("--truth-normals", action="store_true", help="also store normals in the truth datasets")
+    s.add_argument("--compress", action="store_true",
+                   help="compress the recording (zstd; ~35%% smaller for noisy depth, ~2x slower to play back)")
     s.add_argument("--overwrite", action="store_true", help="replace an existing take at --out")
     s.set_defaults(func=_simulate)
 
@@ -152,7 +154,7 @@ def _simulate(args) -> int:
         depth_size=tuple(args.depth_size), depth_focal=base.depth_focal * scale_d,
         color_size=tuple(args.color_size), color_focal=base.color_focal * scale_c,
         sensor=dataclasses.replace(D400Model(), subpixel_px=args.subpixel, systematic_px=args.systematic_px),
-        person=args.person, truth_normals=args.truth_normals,
+        person=args.person, truth_normals=args.truth_normals, compress=args.compress,
     )
 
     def progress(done, total):

@@ -72,6 +72,7 @@ class SimulationConfig:
     color_noise: float = 2.0
     person: str = "auto"
     truth_normals: bool = False
+    compress: bool = False
 
     def cameras(self) -> tuple[Camera, Camera]:
         """The depth and colour cameras (``cam_from_world`` = identity; poses are per frame)."""
@@ -85,7 +86,7 @@ class SimulationConfig:
             "depth_size": list(self.depth_size), "depth_focal": self.depth_focal, "color_size": list(self.color_size),
             "color_focal": self.color_focal, "depth_to_color": np.asarray(self.depth_to_color).tolist(),
             "sensor": self.sensor.to_dict(), "color_noise": self.color_noise, "person": self.person,
-            "truth_normals": self.truth_normals,
+            "truth_normals": self.truth_normals, "compress": self.compress,
         }
 
 
@@ -171,7 +172,7 @@ def simulate_take(out, cfg: SimulationConfig | None = None, scene: Scene | None 
     recording = SoftwareRecording(rec_path, StreamSpec(cam_d.K, cam_d.width, cam_d.height, cfg.fps),
                                   StreamSpec(cam_c.K, cam_c.width, cam_c.height, cfg.fps), d2c,
                                   depth_unit=cfg.sensor.depth_unit, baseline_m=cfg.sensor.baseline_m,
-                                  device_info=device_info)
+                                  device_info=device_info, compress=cfg.compress)
     try:
         with DatasetWriter(root / TRUTH_DEPTH, name=f"{root.name}-truth-depth",
                            description="exact depth in the depth camera of a simulated take", **common) as wd, \
@@ -194,7 +195,7 @@ def simulate_take(out, cfg: SimulationConfig | None = None, scene: Scene | None 
 
     write_sidecar(root, {
         "source": "simulated",
-        "recording": {"file": rec_path.name, "format": recording_format(),
+        "recording": {"file": rec_path.name, "format": recording_format(), "compressed": cfg.compress,
                       "why": f"pyrealsense2 {sdk_version()} writes {recording_extension()} "
                              "(.db3 from SDK 2.58.0 on, .bag up to 2.57)"},
         "sdk_version": sdk_version(),
