@@ -24,6 +24,7 @@ from pathlib import Path
 
 log = logging.getLogger("humandepth.render")
 
+SHADER_DIR = Path(__file__).resolve().parent / "shaders"
 _STATE: dict = {"platform": None, "renderer": None, "size": None, "pid": None, "info": None}
 
 
@@ -84,6 +85,10 @@ def get_renderer(width: int, height: int):
     if r is not None and _STATE["pid"] == pid:
         r.delete()
     r = pyrender.OffscreenRenderer(width, height)
+    from pyrender.shader_program import ShaderProgramCache
+
+    # every GL draw of this package is the face-id pass: our own flat shaders (gl_PrimitiveID, no colours)
+    r._renderer._program_cache = ShaderProgramCache(shader_dir=str(SHADER_DIR))
     _STATE.update(renderer=r, size=(width, height), pid=pid, info=None)
     info = gl_info()
     log.info("pyrender on %s: GL_RENDERER=%s, GL_VERSION=%s", info["platform"], info["gl_renderer"],

@@ -61,14 +61,6 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return np.where(norm > 0, out / np.maximum(norm, 1e-300), 0.0)
 
 
-def _id_colours(start: int, count: int) -> np.ndarray:
-    ids = np.arange(start + 1, start + count + 1, dtype=np.int64)
-    if ids[-1] >= 1 << 24:
-        raise ValueError(f"render_mesh supports at most {(1 << 24) - 2} triangles, got {start + count}")
-    rgb = np.stack([ids & 255, (ids >> 8) & 255, (ids >> 16) & 255], axis=-1).astype(np.float32) / 255.0
-    return np.repeat(np.concatenate([rgb, np.ones((count, 1), np.float32)], axis=1), 3, axis=0)
-
-
 def rasterize_ids(verts_cam: Sequence[np.ndarray], faces: Sequence[np.ndarray], camera: Camera,
                   znear: float | None = None, zfar: float | None = None) -> np.ndarray:
     """(H, W) int64 global triangle id visible at each pixel centre, -1 for the background.
@@ -83,21 +75,22 @@ def rasterize_ids(verts_cam: Sequence[np.ndarray], faces: Sequence[np.ndarray], 
     front = zs[zs > 1e-6]
     if front.size == 0:
         return np.full((camera.height, camera.width), -1, np.int64)
-    if znear is None:
-        znear = max(float(front.min()) * 0.5, 1e-3)
+    if znear is None:  # the nearest point of a triangle is one of its vertices unless it crosses z = 0
+        znear = max(float(front.min()) * 0.5, 1e-3) if zs.min() > 1e-6 else 0.01
     if zfar is None:
         zfar = float(zs.max()) * 1.5 + 1e-3
-    positions, colours, start = [], [], 0
     gl = np.array([1.0, -1.0, -1.0])
+    prims, start = [], 0
     for v, f in zip(verts_cam, faces, strict=True):
-        positions.append((v[f.reshape(-1)] * gl).astype(np.float32))
-        colours.append(_id_colours(start, len(f)))
+        if start + len(f) >= (1 << 24) - 1:
+            raise ValueError(f"render_mesh supports at most {(1 << 24) - 2} triangles")
+        material = pyrender.MetallicRoughnessMaterial(baseColorFactor=np.array([float(start), 0.0, 0.0, 1.0]),
+                                                      doubleSided=True)
+        prims.append(pyrender.Primitive(positions=(v * gl).astype(np.float32),
+                                        indices=np.ascontiguousarray(f, np.uint32), material=material))
         start += len(f)
-    material = pyrender.MetallicRoughnessMaterial(baseColorFactor=[1.0, 1.0, 1.0, 1.0], doubleSided=True)
-    prim = pyrender.Primitive(positions=np.concatenate(positions), color_0=np.concatenate(colours),
-                              material=material)
     scene = pyrender.Scene(bg_color=[0.0, 0.0, 0.0, 1.0], ambient_light=[0.0, 0.0, 0.0])
-    scene.add(pyrender.Mesh([prim]))
+    scene.add(pyrender.Mesh(prims))
     K = camera.K
     scene.add(pyrender.IntrinsicsCamera(fx=K[0, 0], fy=K[1, 1], cx=K[0, 2] + 0.5, cy=K[1, 2] + 0.5,
                                         znear=znear, zfar=zfar), pose=np.eye(4))

@@ -1,0 +1,168 @@
+"""One synthetic sample: a sampled person, camera, lights and background rendered into every pass.
+
+Each sample is a pure function of ``(seed, index, config)``: its random stream is
+``numpy.random.default_rng([seed, index])``, so any worker renders any sample byte-identically.
+
+Camera: a perspective pinhole with a focal length drawn from a full-frame-equivalent range (36 mm wide
+sensor, default 24-85 mm), azimuth / elevation / roll ranges around the person, and the distance chosen so
+the person's projected extent fills a sampled fraction of the frame.  ``crop="tang2019"`` makes the paper's
+tight 256 x 256 crops: the person fills 85-95 % of the frame and is centred exactly (the principal point is
+shifted, which is what cropping a larger image does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from humandepth.data.base_detail import DEFAULT_FILTER, BaseDetailFilter, split_base_detail
+from humandepth.data.camera import Camera
+from humandepth.data.sample import Sample
+
+SENSOR_WIDTH_MM = 36.0
+CROPS = ("none", "tang2019")
+
+
+@dataclass
+class GeneratorConfig:
+    """Everything that shapes a synthetic dataset (recorded in the dataset card)."""
+
+    resolution: int = 256
+    body: str = "anny"
+    crop: str = "none"
+    focal_mm: tuple[float, float] = (24.0, 85.0)
+    fill: tuple[float, float] = (0.55, 0.9)
+    azimuth_deg: tuple[float, float] = (-180.0, 180.0)
+    elevation_deg: tuple[float, float] = (-10.0, 30.0)
+    roll_deg: tuple[float, float] = (-6.0, 6.0)
+    clothed: bool = True
+    outfit: tuple[str, ...] | None = None
+    pose_variation: float = 1.0
+    background_dir: str | None = None
+    smplx_model_path: str | None = None
+    scan_dir: str | None = None
+    base_detail_filter: dict = field(default_factory=DEFAULT_FILTER.to_dict)
+
+    def __post_init__(self):
+        if self.crop not in CROPS:
+            raise ValueError(f"crop must be one of {CROPS}, got {self.crop!r}")
+        if self.crop == "tang2019":
+            self.resolution = 256
+            self.fill = (0.85, 0.95)
+        if not 16 <= int(self.resolution) <= 4096:
+            raise ValueError(f"resolution must be 16..4096 pixels, got {self.resolution}")
+        self.resolution = int(self.resolution)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["outfit"] = list(self.outfit) if self.outfit else None
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}
+
+
+def look_at(position: np.ndarray, target: np.ndarray, roll_rad: float = 0.0) -> np.ndarray:
+    """4x4 ``cam_from_world`` (OpenCV axes) of a camera at ``position`` looking at ``target``, world +Y up."""
+    z = target - position
+    z = z / np.linalg.norm(z)
+    up = np.array([0.0, 1.0, 0.0])
+    x = np.cross(z, up)
+    if np.linalg.norm(x) < 1e-9:
+        x = np.array([1.0, 0.0, 0.0])
+    x /= np.linalg.norm(x)
+    y = np.cross(z, x)
+    c, s = np.cos(roll_rad), np.sin(roll_rad)
+    x, y = c * x + s * y, -s * x + c * y
+    R = np.stack([x, y, z])
+    T = np.eye(4)
+    T[:3, :3] = R
+    T[:3, 3] = -R @ position
+    return T
+
+
+def sample_camera(rng: np.random.Generator, vertices: np.ndarray, cfg: GeneratorConfig) -> tuple[Camera, dict]:
+    """A camera that sees ``vertices`` (world) filling a sampled fraction of a square frame."""
+    size = cfg.resolution
+    focal_mm = float(rng.uniform(*cfg.focal_mm))
+    f_px = focal_mm / SENSOR_WIDTH_MM * size
+    az = np.radians(rng.uniform(*cfg.azimuth_deg))
+    el = np.radians(rng.uniform(*cfg.elevation_deg))
+    roll = np.radians(rng.uniform(*cfg.roll_deg))
+    fill = float(rng.uniform(*cfg.fill))
+    lo, hi = vertices.min(axis=0), vertices.max(axis=0)
+    target = 0.5 * (lo + hi)
+    vertices = vertices[::3]  # the projected extent of every third vertex is within a pixel of all of them
+    direction = np.array([np.sin(az) * np.cos(el), np.sin(el), np.cos(az) * np.cos(el)])
+    dist = f_px * float(np.linalg.norm(hi - lo)) / (fill * size)
+    K = np.array([[f_px, 0, size / 2 - 0.5], [0, f_px, size / 2 - 0.5], [0, 0, 1.0]])
+    for _ in range(3):  # refine the distance from the projected extent
+        T = look_at(target + dist * direction, target, roll)
+        pc = vertices @ T[:3, :3].T + T[:3, 3]
+        uv = pc[:, :2] / pc[:, 2:3] * f_px
+        extent = float(np.max(uv.max(axis=0) - uv.min(axis=0)))
+        dist *= extent / (fill * size)
+    T = look_at(target + dist * direction, target, roll)
+    if cfg.crop == "tang2019":  # centre the projected person exactly: a crop of a larger image
+        pc = vertices @ T[:3, :3].T + T[:3, 3]
+        uv = pc[:, :2] / pc[:, 2:3] * f_px
+        mid = 0.5 * (uv.max(axis=0) + uv.min(axis=0))
+        K[0, 2] -= mid[0]
+        K[1, 2] -= mid[1]
+    cam = Camera(K, size, size, T)
+    params = {"focal_mm_full_frame": round(focal_mm, 4), "focal_px": round(f_px, 4),
+              "azimuth_deg": round(float(np.degrees(az)), 4), "elevation_deg": round(float(np.degrees(el)), 4),
+              "roll_deg": round(float(np.degrees(roll)), 4), "distance_m": round(float(dist), 5),
+              "fill": round(fill, 4), "crop": cfg.crop}
+    return cam, params
+
+
+def sample_id(index: int) -> str:
+    return f"{int(index):07d}"
+
+
+def generate_sample(index: int, seed: int, cfg: GeneratorConfig | None = None, background_images=None) -> Sample:
+    """Render sample ``index`` of the dataset with master ``seed`` (see module docstring)."""
+    from humandepth.render.appearance import sample_background, sample_lights
+    from humandepth.render.engine import gl_info
+    from humandepth.render.person import sample_person
+    from humandepth.render.raster import render_mesh
+
+    cfg = cfg or GeneratorConfig()
+    rng = np.random.default_rng([int(seed), int(index)])
+    person = sample_person(rng, cfg.body, clothed=cfg.clothed, outfit=cfg.outfit, pose_variation=cfg.pose_variation,
+                           smplx_model_path=cfg.smplx_model_path, scan_dir=cfg.scan_dir)
+    all_vertices = np.concatenate([np.asarray(m.vertices) for m in person.meshes])
+    camera, cam_params = sample_camera(rng, all_vertices, cfg)
+    centre = 0.5 * (all_vertices.min(axis=0) + all_vertices.max(axis=0))
+    lights = sample_lights(rng, centre)
+    background, bg_params = sample_background(rng, camera.height, camera.width, background_images)
+    out = render_mesh(person.meshes, camera, lights=lights, background=background)
+    mask = out["mask"]
+    parts = np.zeros(mask.shape, np.uint8)
+    lut = np.concatenate(person.face_parts)
+    offsets = np.cumsum([0] + [len(fp) for fp in person.face_parts])
+    parts[mask] = lut[offsets[out["mesh_index"][mask]] + out["face_index"][mask]]
+    flt = BaseDetailFilter.from_dict(cfg.base_detail_filter)
+    depth_base, depth_detail = split_base_detail(out["depth"], mask, flt)
+    body_depth = None
+    if person.has_body:
+        body_depth = render_mesh(person.body_mesh, camera, rgb=False)["depth"]
+    R, t = camera.cam_from_world[:3, :3], camera.cam_from_world[:3, 3]
+    joints3d = person.joints3d @ R.T + t
+    joints2d = camera.project(joints3d)
+    body = person.params.get("body", {})
+    garments = person.params.get("garments", [])
+    meta = {
+        "source": "synthetic", "generator": "humandepth.render", "seed": int(seed), "index": int(index),
+        "body_model": body.get("model", "scan"), "key_pose": body.get("key_pose", ""),
+        "outfit": "+".join(g["type"] for g in garments), "focal_mm": cam_params["focal_mm_full_frame"],
+        "azimuth_deg": cam_params["azimuth_deg"], "mask_fraction": round(float(mask.mean()), 5),
+        "person": person.params, "camera_sampling": cam_params, "lights": lights, "background": bg_params,
+        "assets": person.params.get("assets", []), "renderer": gl_info(),
+        "depth_type": "z", "depth_units": "m", "invalid_value": 0, "normal_frame": "opencv_camera",
+        "base_detail_filter": flt.to_dict(), "config": cfg.to_dict(),
+    }
+    return Sample(
+        id=sample_id(index), rgb=out["rgb"], depth=out["depth"], mask=mask, normal=out["normal"], parts=parts,
+        depth_base=depth_base, depth_detail=depth_detail, body_depth=body_depth,
+        joints2d=joints2d.astype(np.float32), joints3d=joints3d.astype(np.float32), camera=camera, meta=meta,
+    )
