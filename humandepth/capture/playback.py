@@ -50,6 +50,7 @@ class FramePair:
             colour, else colour re-projected onto the depth pixels by ``rs.align(depth)``).
         K: (3, 3) intrinsics of that pixel grid.
         meta: frame numbers and timestamps (ms) of both frames, timestamp domain.
+        color: (h, w, 3) uint8 the colour frame as recorded (colour camera grid), whatever ``align``.
     """
 
     index: int
@@ -58,6 +59,7 @@ class FramePair:
     rgb: np.ndarray
     K: np.ndarray
     meta: dict = field(default_factory=dict)
+    color: np.ndarray | None = None
 
 
 @dataclass
@@ -270,6 +272,7 @@ class Recording:
             for f in chain:
                 d = f.process(d)
             partner["color"] = c
+            color = np.asanyarray(c.get_data()).copy()
             block.invoke(d)
             fs = aligner.process(out.wait_for_frame(5000).as_frameset())
             df, cf = fs.get_depth_frame(), fs.get_color_frame()
@@ -280,7 +283,7 @@ class Recording:
             depth = units.astype(np.float32) * np.float32(scale)
             if align == "color":
                 depth = self._color_z(depth, K)
-            yield FramePair(index, depth, units, rgb, K, meta)
+            yield FramePair(index, depth, units, rgb, K, meta, color)
         self.check_counts()
 
     def _color_z(self, z_depth: np.ndarray, K: np.ndarray) -> np.ndarray:

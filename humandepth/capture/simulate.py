@@ -52,7 +52,9 @@ class SimulationConfig:
     """Everything that defines a simulated take (recorded in ``take.json``).
 
     Cameras are pinhole with a centred principal point (``Camera.from_focal``); the defaults are a
-    D435 depth stream at 640x480 (f = 385 px) and a colour stream at 640x480 (f = 420 px).
+    D435 depth stream at 640x480 (f = 385 px) and a colour stream at 640x480 with the same field
+    of view (f = 385 px; a real D435 colour camera is narrower, which would crop a standing person
+    at 1.5 m).
     """
 
     frames: int = 30
@@ -60,13 +62,13 @@ class SimulationConfig:
     trajectory: str = "orbit"
     distance: float = 1.5
     arc_deg: float = 90.0
-    height: float = 1.35
-    target: tuple = (0.0, 0.95, 0.0)
+    height: float | None = None      # camera height (m); default: 0.3 m above the target
+    target: tuple | None = None      # point looked at; default: centre of the person's bounding box
     fps: int = 30
     depth_size: tuple = (640, 480)
     depth_focal: float = 385.0
     color_size: tuple = (640, 480)
-    color_focal: float = 420.0
+    color_focal: float = 385.0
     depth_to_color: np.ndarray = field(default_factory=default_depth_to_color)
     sensor: D400Model = field(default_factory=D400Model)
     color_noise: float = 2.0
@@ -82,7 +84,8 @@ class SimulationConfig:
     def to_dict(self) -> dict:
         return {
             "frames": self.frames, "seed": self.seed, "trajectory": self.trajectory, "distance": self.distance,
-            "arc_deg": self.arc_deg, "height": self.height, "target": list(self.target), "fps": self.fps,
+            "arc_deg": self.arc_deg, "height": self.height, "fps": self.fps,
+            "target": None if self.target is None else list(self.target),
             "depth_size": list(self.depth_size), "depth_focal": self.depth_focal, "color_size": list(self.color_size),
             "color_focal": self.color_focal, "depth_to_color": np.asarray(self.depth_to_color).tolist(),
             "sensor": self.sensor.to_dict(), "color_noise": self.color_noise, "person": self.person,
@@ -105,11 +108,26 @@ class SimFrame:
     truth_color: RenderResult        # exact render from the colour camera
 
 
+def look_target(scene: Scene, cfg: SimulationConfig) -> tuple[np.ndarray, float]:
+    """The point the camera looks at and the camera height: ``cfg.target`` / ``cfg.height`` when given,
+    else the centre of the person's bounding box (of all meshes without a person) and 0.3 m above it."""
+    if cfg.target is not None:
+        target = np.asarray(cfg.target, dtype=np.float64)
+    else:
+        objs = [o for o in scene.objects if o.person] or scene.objects
+        lo = np.min([o.mesh.bounds[0] for o in objs], axis=0)
+        hi = np.max([o.mesh.bounds[1] for o in objs], axis=0)
+        target = (lo + hi) / 2
+    height = float(cfg.height) if cfg.height is not None else float(target[1]) + 0.3
+    return target, height
+
+
 def simulate_frames(scene: Scene, cfg: SimulationConfig) -> Iterator[SimFrame]:
     """Render and measure every frame of a take (deterministic in ``cfg.seed``)."""
     cam_d0, cam_c0 = cfg.cameras()
-    poses = make_trajectory(cfg.trajectory, cfg.frames, cfg.seed, distance=cfg.distance, target=cfg.target,
-                            height=cfg.height, arc_deg=cfg.arc_deg)
+    target, height = look_target(scene, cfg)
+    poses = make_trajectory(cfg.trajectory, cfg.frames, cfg.seed, distance=cfg.distance, target=target,
+                            height=height, arc_deg=cfg.arc_deg)
     d2c = np.asarray(cfg.depth_to_color, dtype=np.float64)
     fixed = cfg.sensor.fixed_pattern(cam_d0.height, cam_d0.width, np.random.default_rng([cfg.seed, 3]))
     for i, pose in enumerate(poses):
@@ -166,7 +184,9 @@ def simulate_take(out, cfg: SimulationConfig | None = None, scene: Scene | None 
     d2c = np.asarray(cfg.depth_to_color, dtype=np.float64)
     device_info = {"name": "humandepth simulated D435", "serial_number": f"SIM{cfg.seed:09d}",
                    "firmware_version": "0.0.0.0", "product_line": "D400"}
-    generator = {"simulation": cfg.to_dict(), "scene": scene.description}
+    target, height = look_target(scene, cfg)
+    generator = {"simulation": cfg.to_dict(), "scene": scene.description,
+                 "look_at": {"target": target.tolist(), "camera_height": height}}
     common = {"kind": "synthetic", "shard_size": 32, "generator": generator, "license": "CC0-1.0 (generated)",
               "base_detail_filter": None, "overwrite": True}
     recording = SoftwareRecording(rec_path, StreamSpec(cam_d.K, cam_d.width, cam_d.height, cfg.fps),
