@@ -172,3 +172,14 @@ def test_cli_protocol_all_skips_protocols_undefined_for_the_depth_kind(setup, tm
     assert rc == 0
     assert "skips metric" in capsys.readouterr().err
     assert list(json.loads((out / "summary.json").read_text())["protocols"]) == ["tang2019", "affine", "detail"]
+
+
+def test_overwrite_replaces_the_whole_run(setup, tmp_path):
+    out = tmp_path / "run"
+    run_benchmark(setup["ds"], setup["exact"], ["tang2019"], out, progress=False)
+    assert (out / "cumulative_error.csv").is_file()
+    run_benchmark(setup["ds"], setup["exact"], ["detail"], out, progress=False, overwrite=True, n_thumbnails=2)
+    assert not (out / "cumulative_error.csv").exists()  # detail has no depth-error curve: no stale file
+    assert sorted(p.name for p in (out / "thumbs").iterdir()) == ["error_00.png", "error_01.png", "rgb_00.png",
+                                                                  "rgb_01.png"]
+    assert list(json.loads((out / "summary.json").read_text())["protocols"]) == ["detail"]

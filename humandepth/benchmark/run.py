@@ -222,7 +222,7 @@ def run_benchmark(dataset, predictions, protocols, out_dir, *, workers: int | No
     from humandepth.data.predictions import Predictions
     from humandepth.data.store import sha256_file
 
-    global _JOB
+    global _JOB, _PRED
     t_start = time.perf_counter()
     names = list(dict.fromkeys(protocols))
     if not names:
@@ -275,7 +275,7 @@ def run_benchmark(dataset, predictions, protocols, out_dir, *, workers: int | No
         close_handles()
         if _PRED is not None:
             _PRED[1].close()
-            globals()["_PRED"] = None
+            _PRED = None
     if result.problems:
         order = {sid: i for i, sid in enumerate(ids)}
         result.problems.sort(key=lambda p: order.get(p[0], -1))
@@ -287,6 +287,8 @@ def run_benchmark(dataset, predictions, protocols, out_dir, *, workers: int | No
     table = pd.DataFrame(result.rows).sort_values("id", kind="stable").reset_index(drop=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / SUMMARY_NAME).unlink(missing_ok=True)  # a half-replaced run never looks complete
+    for stale in [out_dir / CUMULATIVE_NAME, *(out_dir / THUMB_DIR).glob("*_[0-9][0-9].png")]:
+        stale.unlink(missing_ok=True)  # left by a replaced run, and not necessarily rewritten by this one
     table.to_csv(out_dir / PER_SAMPLE_NAME, index=False)
 
     summary_protocols = {}
