@@ -183,3 +183,29 @@ def test_overwrite_replaces_the_whole_run(setup, tmp_path):
     assert sorted(p.name for p in (out / "thumbs").iterdir()) == ["error_00.png", "error_01.png", "rgb_00.png",
                                                                   "rgb_01.png"]
     assert list(json.loads((out / "summary.json").read_text())["protocols"]) == ["detail"]
+
+
+def test_tang2019_layout_through_the_cli(tmp_path, capsys):
+    # the authors' released layout: NNNN_img_resize.jpg (256x256) + NNNN_depth.npy (224x224 metres), no camera
+    from humandepth.data import open_dataset
+
+    folder = tmp_path / "tang"
+    folder.mkdir()
+    rows, cols = np.indices((224, 224))
+    for k, z in enumerate((2.2, 2.6)):
+        r2 = (rows - 112.0) ** 2 + (cols - 112.0) ** 2
+        depth = np.where(r2 < 80**2, z - 0.3 * np.sqrt(np.clip(1 - r2 / 80**2, 0, 1)), 0.0).astype(np.float32)
+        np.save(folder / f"{k:04d}_depth.npy", depth)
+        Image.fromarray(np.full((256, 256, 3), 128, np.uint8)).save(folder / f"{k:04d}_img_resize.jpg")
+    ds = open_dataset(folder)
+    gt = {sid: ds.get(sid).depth for sid in ds.ids}
+    preds = write_predictions(tmp_path / "p.h5", {k: v + np.float32(0.4) for k, v in gt.items()}, method="shift",
+                              depth_kind="relative")
+    out = tmp_path / "run"
+    assert main(["benchmark", "--dataset", str(folder), "--predictions", str(preds), "--protocol", "tang2019",
+                 "--protocol", "detail", "--out", str(out), "--quiet"]) == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["dataset"]["format"] == "tang2019" and s["dataset"]["sha256"] == ds.checksum()
+    assert s["protocols"]["tang2019"]["metrics"]["mae_cm"] < 1e-4
+    # normals on the normalised grid (no intrinsics) from the aligned prediction equal those from GT depth
+    assert s["protocols"]["detail"]["metrics"]["normal_mean_deg"] < 0.01
