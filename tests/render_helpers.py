@@ -51,11 +51,14 @@ def write_synthetic_smpl(folder: Path) -> Path:
     v = np.concatenate(verts)
     f = np.concatenate(faces)
     w = np.concatenate(weights)
+    # smplx selects extra joints by SMPL's vertex ids (up to 6889): pad to SMPL's 6890 vertices with copies
+    # that no face uses
+    pad = np.arange(6890 - len(v)) % len(v)
+    v, w = np.concatenate([v, v[pad]]), np.concatenate([w, w[pad]])
     jreg = np.zeros((24, len(v)))
     for j in range(24):
         near = np.argsort(np.linalg.norm(v - SMPL_JOINTS[j], axis=1))[:8]
         jreg[j, near] = 1.0 / 8
-    # make the regressor exact: put the joint at the mean of those vertices by shifting them
     model = {
         "v_template": v, "f": f.astype(np.int64), "weights": w, "J_regressor": jreg,
         "posedirs": np.zeros((len(v), 3, 207)), "shapedirs": np.zeros((len(v), 3, 10)),
@@ -66,3 +69,16 @@ def write_synthetic_smpl(folder: Path) -> Path:
     with open(out, "wb") as fh:
         pickle.dump(model, fh)
     return out
+
+
+def write_scan_folder(folder: Path) -> Path:
+    """A THuman-style folder with one textured-free scan in centimetres: ``folder/0001/0001.obj``."""
+    import trimesh
+
+    body = trimesh.creation.capsule(height=140.0, radius=22.0, count=[16, 16])  # z-up capsule, cm
+    body.apply_transform(trimesh.transformations.rotation_matrix(-np.pi / 2, [1, 0, 0]))  # -> y up
+    body.apply_translation([30.0, 90.0, -12.0])
+    path = folder / "0001" / "0001.obj"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body.export(path)
+    return path

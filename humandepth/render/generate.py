@@ -137,18 +137,22 @@ def generate_sample(index: int, seed: int, cfg: GeneratorConfig | None = None, b
     background, bg_params = sample_background(rng, camera.height, camera.width, background_images)
     out = render_mesh(person.meshes, camera, lights=lights, background=background)
     mask = out["mask"]
-    parts = np.zeros(mask.shape, np.uint8)
-    lut = np.concatenate(person.face_parts)
-    offsets = np.cumsum([0] + [len(fp) for fp in person.face_parts])
-    parts[mask] = lut[offsets[out["mesh_index"][mask]] + out["face_index"][mask]]
+    parts = None
+    if all(fp is not None for fp in person.face_parts):
+        parts = np.zeros(mask.shape, np.uint8)
+        lut = np.concatenate(person.face_parts)
+        offsets = np.cumsum([0] + [len(fp) for fp in person.face_parts])
+        parts[mask] = lut[offsets[out["mesh_index"][mask]] + out["face_index"][mask]]
     flt = BaseDetailFilter.from_dict(cfg.base_detail_filter)
     depth_base, depth_detail = split_base_detail(out["depth"], mask, flt)
     body_depth = None
     if person.has_body:
         body_depth = render_mesh(person.body_mesh, camera, rgb=False)["depth"]
     R, t = camera.cam_from_world[:3, :3], camera.cam_from_world[:3, 3]
-    joints3d = person.joints3d @ R.T + t
-    joints2d = camera.project(joints3d)
+    joints3d = joints2d = None
+    if person.joints3d is not None:
+        joints3d = (person.joints3d @ R.T + t).astype(np.float32)
+        joints2d = camera.project(joints3d.astype(np.float64)).astype(np.float32)
     body = person.params.get("body", {})
     garments = person.params.get("garments", [])
     meta = {
@@ -164,5 +168,5 @@ def generate_sample(index: int, seed: int, cfg: GeneratorConfig | None = None, b
     return Sample(
         id=sample_id(index), rgb=out["rgb"], depth=out["depth"], mask=mask, normal=out["normal"], parts=parts,
         depth_base=depth_base, depth_detail=depth_detail, body_depth=body_depth,
-        joints2d=joints2d.astype(np.float32), joints3d=joints3d.astype(np.float32), camera=camera, meta=meta,
+        joints2d=joints2d, joints3d=joints3d, camera=camera, meta=meta,
     )

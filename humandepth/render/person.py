@@ -22,9 +22,10 @@ class Person:
 
     Attributes:
         meshes: ``[body, garment, ...]`` world-frame trimeshes with vertex colours (the body first).
-        face_parts: per mesh, (F_i,) uint8 part label of every face (1..14, ``humandepth.data.PART_NAMES``).
-        body_vertex_parts: (V,) uint8 part label of every body vertex.
-        joints3d: (16, 3) float64 world-frame positions of ``humandepth.data.JOINT_NAMES``.
+        face_parts: per mesh, (F_i,) uint8 part label of every face (1..14, ``humandepth.data.PART_NAMES``);
+            None for scans (no body model, no labels).
+        body_vertex_parts: (V,) uint8 part label of every body vertex (None for scans).
+        joints3d: (16, 3) float64 world-frame positions of ``humandepth.data.JOINT_NAMES`` (None for scans).
         params: JSON dict of everything sampled (body model, phenotype, pose, garments, skin) and every asset
             with its licence (``params["assets"]``).
         has_body: False for scans (the body under the clothes is unknown: no ``body_depth``).
@@ -54,12 +55,16 @@ class Person:
         return trimesh.util.concatenate(self.meshes)
 
     @property
-    def mesh_face_parts(self) -> np.ndarray:
+    def mesh_face_parts(self) -> np.ndarray | None:
+        if any(fp is None for fp in self.face_parts):
+            return None
         return np.concatenate(self.face_parts)
 
     @property
-    def vertex_parts(self) -> np.ndarray:
-        """Part label per vertex of :attr:`mesh` (a face's label is given to its vertices)."""
+    def vertex_parts(self) -> np.ndarray | None:
+        """Part label per vertex of :attr:`mesh` (a face's label is given to its vertices); None for scans."""
+        if self.mesh_face_parts is None:
+            return None
         out = np.zeros(len(self.mesh.vertices), np.uint8)
         out[self.mesh.faces.reshape(-1)] = np.repeat(self.mesh_face_parts, 3)
         return out

@@ -162,9 +162,9 @@ def joint_axes(direction: dict[str, np.ndarray], front: np.ndarray, left: np.nda
         flex_towards = -front if kind == "knee" else front
         if kind == "ankle":
             flex_towards = up  # toes up
-        lateral = -left if joint.startswith("r_") else left
         fa = np.cross(d, flex_towards)
-        aa = np.cross(d, lateral)
+        # abduction turns the segment in the body's frontal plane, away from the midline
+        aa = (front if joint.startswith("l_") else -front) - d * (d @ front)
         if kind in ("spine", "chest", "neck", "head"):
             aa = np.cross(d, left)
         axes[joint] = (fa / np.linalg.norm(fa), aa / max(np.linalg.norm(aa), 1e-12), d)
