@@ -91,3 +91,16 @@ def write_scene_dataset(root, count: int = 6, seed: int = 0, **kwargs):
     samples = [rippled_scene(f"s{i:03d}", seed * 1000 + i, **kwargs) for i in range(count)]
     return write_samples(root, samples, name="reference-test-scenes", kind="synthetic", shard_size=4,
                          generator={"helper": "rippled_scene", "count": count, "seed": seed})
+
+
+def one_thread():
+    """Generator for an autouse fixture: torch on one thread while a module runs (restored after).
+
+    Tiny convolutions on two threads spend most of their time in thread barriers when the machine is
+    shared; one thread is both faster and steadier for these tests."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from reference_helpers import tiny_model_config
+from reference_helpers import one_thread, tiny_model_config
 
 from humandepth.baselines.reference.config import (
     DEPTH_BIN_M,
@@ -22,6 +22,8 @@ from humandepth.baselines.reference.subnets import (
     soft_argmax_depth,
     soft_argmax_joints,
 )
+
+_one_thread = pytest.fixture(autouse=True, scope="module")(one_thread)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from reference_helpers import rippled_scene, tiny_model_config, write_scene_dataset
+from reference_helpers import one_thread, rippled_scene, tiny_model_config, write_scene_dataset
 
 from humandepth.baselines.reference import predict as predict_module
 from humandepth.baselines.reference.checkpoint import save_checkpoint
@@ -13,6 +13,8 @@ from humandepth.baselines.reference.predict import ReferenceBaseline
 from humandepth.baselines.run import run_baseline
 from humandepth.benchmark.validate import validate_predictions
 from humandepth.data import Predictions, open_dataset
+
+_one_thread = pytest.fixture(autouse=True, scope="module")(one_thread)
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import math
 
 import pytest
 import torch
+from reference_helpers import one_thread
 
 from humandepth.baselines.reference.refine import (
     geonet_refine,
@@ -18,6 +19,8 @@ from humandepth.baselines.reference.refine import (
 )
 
 H, W = 40, 56
+
+_one_thread = pytest.fixture(autouse=True, scope="module")(one_thread)
 
 
 def _surface(dzdx, dzdy, z):

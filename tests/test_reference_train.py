@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from reference_helpers import TINY, TINY_TRAIN, rippled_scene, tiny_model_config, write_scene_dataset
+from reference_helpers import TINY, TINY_TRAIN, one_thread, rippled_scene, tiny_model_config, write_scene_dataset
 from safetensors import safe_open
 
 from humandepth.baselines.reference.checkpoint import load_checkpoint, load_train_state, save_checkpoint
@@ -20,6 +20,8 @@ from humandepth.cli import main as cli_main
 from humandepth.data import open_dataset, write_samples
 
 QUIET = io.StringIO
+
+_one_thread = pytest.fixture(autouse=True, scope="module")(one_thread)
 
 
 @pytest.fixture(scope="module")

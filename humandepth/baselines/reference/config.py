@@ -175,7 +175,7 @@ class TrainConfig:
 PRESETS: dict[str, tuple[ModelConfig, TrainConfig]] = {
     "paper": (ModelConfig(), TrainConfig(batch_size=4, lr=5e-5, stage1_steps=60000, stage2_steps=20000)),
     "small": (
-        ModelConfig(input_size=128, hg_features=48, hg_stacks=2, hg_levels=3, depth_features=64, depth_levels=5,
+        ModelConfig(input_size=128, hg_features=48, hg_stacks=2, hg_levels=3, depth_features=32, depth_levels=5,
                     normal_widths=(24, 24, 32, 32, 48, 48)),
         TrainConfig(batch_size=4, lr=5e-4, stage1_steps=1500, stage2_steps=500),
     ),
