@@ -58,6 +58,7 @@ class DenseBody:
     """The body subdivided once (every edge split at its midpoint); topology cached per body model."""
 
     _topology: dict = {}
+    _labels: dict = {}
 
     def __init__(self, body: BodyInstance):
         key = (body.faces.shape, int(body.faces[:50].sum()), len(body.vertices))
@@ -66,20 +67,24 @@ class DenseBody:
         edges, faces, face_parent = DenseBody._topology[key]
         a, b = edges[:, 0], edges[:, 1]
         self.edges, self.faces, self.face_parent = edges, faces, face_parent
-        base_n = vertex_normals(body.vertices, body.faces)
+        base_n = _body_normals(body)
         self.vertices = np.concatenate([body.vertices, 0.5 * (body.vertices[a] + body.vertices[b])])
         n = np.concatenate([base_n, base_n[a] + base_n[b]])
         self.normals = n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
         self.rest = np.concatenate([body.rest_vertices, 0.5 * (body.rest_vertices[a] + body.rest_vertices[b])])
-        self.parts = np.concatenate([body.vertex_parts, body.vertex_parts[a]])
-        self.coords = {}
-        for k, v in body.coords.items():
-            if k == "around":
-                c = np.cos(v[a]) + np.cos(v[b])
-                s = np.sin(v[a]) + np.sin(v[b])
-                self.coords[k] = np.concatenate([v, np.arctan2(s, c)])
-            else:
-                self.coords[k] = np.concatenate([v, 0.5 * (v[a] + v[b])])
+        labels_key = (key, id(body.coords), id(body.vertex_parts))
+        if labels_key not in DenseBody._labels:  # part labels and rest coordinates are fixed per body model
+            coords = {}
+            for k, v in body.coords.items():
+                if k == "around":
+                    c = np.cos(v[a]) + np.cos(v[b])
+                    s = np.sin(v[a]) + np.sin(v[b])
+                    coords[k] = np.concatenate([v, np.arctan2(s, c)])
+                else:
+                    coords[k] = np.concatenate([v, 0.5 * (v[a] + v[b])])
+            DenseBody._labels[labels_key] = (np.concatenate([body.vertex_parts, body.vertex_parts[a]]), coords,
+                                             body.coords, body.vertex_parts)
+        self.parts, self.coords = DenseBody._labels[labels_key][:2]
         self.under = np.zeros(len(self.vertices))  # outer offset of what is already worn, per vertex
 
 
@@ -265,7 +270,7 @@ def _fitted(dense: DenseBody, body: BodyInstance, spec: dict, rng: np.random.Gen
     c = dense.coords
     cover_v = _coverage(dense, spec, region)
     faces = dense.faces[np.all(cover_v[dense.faces], axis=1)]
-    used = np.unique(faces)
+    used = _used_vertices(faces, len(dense.vertices))
     remap = np.full(len(dense.vertices), -1, np.int64)
     remap[used] = np.arange(len(used))
     f = remap[faces]
@@ -349,7 +354,7 @@ def _finish(name: str, spec: dict, verts, faces, vertex_labels, vertex_colours, 
     torso, which no camera can see), then assemble the garment with its labels, colours and check results."""
     keep = np.all(sd[faces] >= 0, axis=1)
     faces = faces[keep]
-    used = np.unique(faces)
+    used = _used_vertices(faces, len(verts))
     remap = np.full(len(verts), -1, np.int64)
     remap[used] = np.arange(len(used))
     faces = remap[faces]
@@ -365,17 +370,24 @@ def _finish(name: str, spec: dict, verts, faces, vertex_labels, vertex_colours, 
     return Garment(name, mesh, face_parts, params)
 
 
+def _used_vertices(faces: np.ndarray, n: int) -> np.ndarray:
+    """Sorted ids of the vertices ``faces`` use (as ``np.unique(faces)``, without sorting)."""
+    return np.flatnonzero(np.bincount(faces.reshape(-1), minlength=n))
+
+
 def _wall_sources(faces: np.ndarray) -> np.ndarray:
     """Vertex ids of the boundary vertices, in the order :func:`_add_hem_walls` duplicates them (twice)."""
-    bverts = np.unique(_boundary_edges(faces))
+    bverts = _used_vertices(_boundary_edges(faces), int(faces.max()) + 1)
     return np.concatenate([bverts, bverts])
 
 
 def _boundary_edges(faces: np.ndarray) -> np.ndarray:
     e = faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2)
-    key = np.minimum(e[:, 0], e[:, 1]) * (int(faces.max()) + 1) + np.maximum(e[:, 0], e[:, 1])
-    _, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
-    return e[counts[inv] == 1]
+    n = int(faces.max()) + 1
+    key = np.sort(e[:, 0] * n + e[:, 1])
+    reverse = e[:, 1] * n + e[:, 0]
+    pos = np.clip(np.searchsorted(key, reverse), 0, len(key) - 1)
+    return e[key[pos] != reverse]
 
 
 def _add_hem_walls(outer: np.ndarray, faces: np.ndarray, inner: np.ndarray):
@@ -384,7 +396,7 @@ def _add_hem_walls(outer: np.ndarray, faces: np.ndarray, inner: np.ndarray):
     bedges = _boundary_edges(faces)
     if len(bedges) == 0:
         return outer, faces
-    bverts = np.unique(bedges)
+    bverts = _used_vertices(bedges, len(outer))
     nb = len(bverts)
     top = np.full(len(outer), -1, np.int64)
     bot = np.full(len(outer), -1, np.int64)

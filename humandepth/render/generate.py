@@ -147,7 +147,7 @@ def generate_sample(index: int, seed: int, cfg: GeneratorConfig | None = None, b
     depth_base, depth_detail = split_base_detail(out["depth"], mask, flt)
     body_depth = None
     if person.has_body:
-        body_depth = render_mesh(person.body_mesh, camera, rgb=False)["depth"]
+        body_depth = render_mesh(person.body_mesh, camera, rgb=False, normal=False)["depth"]
     R, t = camera.cam_from_world[:3, :3], camera.cam_from_world[:3, 3]
     joints3d = joints2d = None
     if person.joints3d is not None:

@@ -201,8 +201,8 @@ def _background(background, height: int, width: int) -> np.ndarray:
     return bg.astype(np.uint8, copy=True)
 
 
-def render_mesh(mesh, camera: Camera, *, rgb: bool = True, lights: list[dict] | None = None, background=None,
-                smooth: bool = True, crease_angle_deg: float = 45.0, znear: float | None = None,
+def render_mesh(mesh, camera: Camera, *, rgb: bool = True, normal: bool = True, lights: list[dict] | None = None,
+                background=None, smooth: bool = True, crease_angle_deg: float = 45.0, znear: float | None = None,
                 zfar: float | None = None) -> dict:
     """Render one ``trimesh.Trimesh`` (or a list of them) with ``camera``; no anti-aliasing.
 
@@ -211,6 +211,7 @@ def render_mesh(mesh, camera: Camera, *, rgb: bool = True, lights: list[dict] | 
             them to the camera).  Back faces are drawn (open surfaces such as garments are fine).
         camera: :class:`humandepth.data.Camera` (OpenCV frame, pixel centres at integer coordinates).
         rgb: also shade an RGB image.
+        normal: also return normals (``rgb`` needs them and implies it).
         lights: list of ``{"type": "ambient"|"directional"|"point", "color": [r, g, b] (0..1), "intensity": f,
             "direction": [x, y, z] (directional, the way the light travels) | "position": [x, y, z] (point,
             falls off with 1/d^2), "frame": "world" (default) | "camera"}``; default :func:`default_lights`.
@@ -251,9 +252,10 @@ def render_mesh(mesh, camera: Camera, *, rgb: bool = True, lights: list[dict] | 
     bary = np.clip(bary, 0.0, None)
     bary /= bary.sum(axis=1, keepdims=True)
 
-    face_n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    want_normals = normal or rgb
+    face_n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]) if want_normals else np.zeros((len(gid), 3))
     face_n /= np.maximum(np.linalg.norm(face_n, axis=1, keepdims=True), 1e-30)
-    if smooth:
+    if smooth and want_normals:
         vn = np.concatenate([vertex_normals(m.vertices, m.faces) @ rot.T for m in meshes])
         n = np.einsum("pk,pkj->pj", bary, vn[all_faces[gid]])
         n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-30)
@@ -268,19 +270,20 @@ def render_mesh(mesh, camera: Camera, *, rgb: bool = True, lights: list[dict] | 
     pix, mesh_of, local, t, n, bary, rays = (a[keep] for a in (pix, mesh_of, local, t, n, bary, rays))
     depth = np.zeros(h * w, np.float32)
     depth[pix] = t
-    normal = np.zeros((h * w, 3), np.float32)
-    normal[pix] = n
+    normals = np.zeros((h * w, 3), np.float32)
+    normals[pix] = n
     mesh_index = np.full(h * w, -1, np.int16)
     mesh_index[pix] = mesh_of
     face_index = np.full(h * w, -1, np.int32)
     face_index[pix] = local
     out = {
         "depth": depth.reshape(h, w),
-        "normal": normal.reshape(h, w, 3),
         "mask": (mesh_index >= 0).reshape(h, w),
         "mesh_index": mesh_index.reshape(h, w),
         "face_index": face_index.reshape(h, w),
     }
+    if normal:
+        out["normal"] = normals.reshape(h, w, 3)
     if rgb:
         albedo = np.empty((len(pix), 3))
         for i, m in enumerate(meshes):
