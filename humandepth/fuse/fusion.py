@@ -1,0 +1,346 @@
+"""Fusion of a frame sequence into a surface and per-frame ground truth (the core of ``humandepth fuse``).
+
+Steps (:func:`fuse_sequence`):
+
+1. validate the sequence; frames with (almost) no depth are rejected (``no_depth``);
+2. poses: known, or odometry + keyframes + loop closures + pose graph (:mod:`humandepth.fuse.poses`);
+   frames that do not track are rejected (``tracking_lost``);
+3. integrate the posed frames into a ``VoxelBlockGrid``; extract the mesh; cut the person;
+4. ray-cast the fused surface at every frame's depth camera and compare with the raw depth on the
+   person; frames where the subject moved are rejected (``subject_moved``) and 3-4 repeat without
+   them, until no frame is dropped (:mod:`humandepth.fuse.motion`);
+5. per used frame, ray-cast the final surface at the frame's colour camera: depth, normals and mask
+   of the person (:class:`humandepth.fuse.surface.FusedSurface`);
+6. with truth (simulated input): MAE on the person of a raw frame, of the fusion with the true poses,
+   and of the fusion as run.
+
+Nothing is written here; :mod:`humandepth.fuse.output` writes the result.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from humandepth.data.camera import Camera
+from humandepth.fuse.frames import FrameSequence, color_on_depth
+from humandepth.fuse.integrate import TSDFParams, TSDFVolume
+from humandepth.fuse.motion import MotionParams, frame_statistics, moved_frames, noise_sigma, residual_arrays
+from humandepth.fuse.poses import OdometryParams, PoseResult, known_poses, odometry_poses, pose_errors
+from humandepth.fuse.surface import FusedSurface, Render
+from humandepth.fuse.truth import masked_mae_mm, summarise
+
+POSE_METHODS = ("known", "odometry")
+
+
+@dataclass
+class FuseConfig:
+    """Everything that defines a fusion run (recorded in the report and the dataset card).
+
+    ``depth_max``: None = automatic (median subject distance in the frames' centres + ``depth_margin``).
+    ``roi_radius``: only depth within this many metres of the subject's centre is integrated (the
+    subject plus the floor at its feet; the room is left out, which keeps the voxel blocks, and so
+    the time per frame, down); None integrates everything nearer than ``depth_max``.
+    ``min_depth_fraction``: frames with a smaller fraction of valid depth pixels are rejected.
+    ``color``: integrate colour too (vertex colours of the PLY meshes; slower).
+    """
+
+    poses: str = "odometry"
+    voxel: float = 0.004
+    trunc: float = 0.04
+    device: str = "cpu"
+    depth_max: float | None = None
+    depth_margin: float = 1.0
+    roi_radius: float | None = 1.2
+    weight_threshold: float | None = None
+    color: bool = False
+    min_depth_fraction: float = 0.01
+    odometry: OdometryParams = field(default_factory=OdometryParams)
+    motion: MotionParams = field(default_factory=MotionParams)
+    compare_known_poses: bool = True
+
+    def __post_init__(self):
+        if self.poses not in POSE_METHODS:
+            raise ValueError(f"--poses must be one of {POSE_METHODS}, got {self.poses!r}")
+        TSDFParams(self.voxel, self.trunc)  # validates voxel / trunc
+
+    def to_dict(self) -> dict:
+        return {"poses": self.poses, "voxel": self.voxel, "trunc": self.trunc, "device": self.device,
+                "depth_max": self.depth_max, "depth_margin": self.depth_margin, "roi_radius": self.roi_radius,
+                "weight_threshold": self.weight_threshold, "color": self.color,
+                "min_depth_fraction": self.min_depth_fraction, "odometry": self.odometry.to_dict(),
+                "motion": self.motion.to_dict()}
+
+
+@dataclass
+class FrameTruth:
+    """Ground truth of one used frame in its colour camera."""
+
+    id: str
+    camera: Camera
+    render: Render
+    meta: dict
+
+
+@dataclass
+class FusionResult:
+    """What :func:`fuse_sequence` produced: the surface, per-frame ground truth and the report."""
+
+    surface: FusedSurface
+    frames: list[FrameTruth]
+    poses: dict
+    report: dict
+
+
+def subject_distance(seq: FrameSequence, ids: list[str], centre_fraction: float = 0.3) -> float:
+    """Median depth (m) of the central ``centre_fraction`` of the frames (where the subject is framed)."""
+    by_id = {f.id: f for f in seq.frames}
+    values = []
+    for fid in ids:
+        d = by_id[fid].depth
+        h, w = d.shape
+        h0, w0 = int(h * (1 - centre_fraction) / 2), int(w * (1 - centre_fraction) / 2)
+        c = d[h0:h - h0, w0:w - w0]
+        c = c[c > 0]
+        if len(c):
+            values.append(float(np.median(c)))
+    if not values:
+        raise ValueError("no frame has depth in the centre of the image, where the subject should be")
+    return float(np.median(values))
+
+
+def subject_centre(seq: FrameSequence, ids: list[str], poses: dict, centre_fraction: float = 0.3) -> np.ndarray:
+    """(3,) world point (metres): per frame, the point on the optical axis at the median depth of the
+    image centre; the coordinate-wise median over frames (the subject is what the frames look at)."""
+    by_id = {f.id: f for f in seq.frames}
+    pts = []
+    for fid in ids:
+        d = by_id[fid].depth
+        h, w = d.shape
+        h0, w0 = int(h * (1 - centre_fraction) / 2), int(w * (1 - centre_fraction) / 2)
+        c = d[h0:h - h0, w0:w - w0]
+        c = c[c > 0]
+        if len(c):
+            wfc = np.linalg.inv(poses[fid])
+            pts.append(wfc[:3, :3] @ np.array([0.0, 0.0, float(np.median(c))]) + wfc[:3, 3])
+    if not pts:
+        raise ValueError("no frame has depth in the centre of the image, where the subject should be")
+    return np.median(np.asarray(pts), axis=0)
+
+
+def crop_to_roi(depth: np.ndarray, camera: Camera, cam_from_world: np.ndarray, centre: np.ndarray,
+                radius: float) -> np.ndarray:
+    """(H, W) float32 depth with pixels whose 3-D point lies farther than ``radius`` metres from
+    ``centre`` (world) set to 0."""
+    pts = camera.rays() * depth[..., None]
+    c_cam = cam_from_world[:3, :3] @ centre + cam_from_world[:3, 3]
+    far = np.sum((pts - c_cam) ** 2, axis=-1) > radius**2
+    return np.where(far, 0, depth).astype(np.float32)
+
+
+def integrate_frames(seq: FrameSequence, ids: list[str], poses: dict, params: TSDFParams, device: str,
+                     color: bool, roi: tuple | None = None) -> tuple[TSDFVolume, float]:
+    """Integrate the frames ``ids`` at ``poses`` (cropped to ``roi = (centre, radius)`` when given);
+    returns the volume and the seconds spent cropping and integrating."""
+    vol = TSDFVolume(params, device=device, color=color)
+    by_id = {f.id: f for f in seq.frames}
+    spent = 0.0
+    for fid in ids:
+        f = by_id[fid]
+        rgb = color_on_depth(seq, f) if color else None
+        t0 = time.perf_counter()
+        depth = f.depth if roi is None else crop_to_roi(f.depth, seq.depth_camera, poses[fid], *roi)
+        vol.integrate(depth, seq.depth_camera.K, poses[fid], rgb)
+        spent += time.perf_counter() - t0
+    return vol, spent
+
+
+def build_surface(seq: FrameSequence, ids: list[str], poses: dict, params: TSDFParams, device: str,
+                  color: bool, roi_radius: float | None = None) -> tuple[FusedSurface, dict]:
+    """Integrate, extract the mesh and cut the person; returns the surface and timing/cut facts."""
+    roi = (subject_centre(seq, ids, poses), roi_radius) if roi_radius else None
+    vol, spent = integrate_frames(seq, ids, poses, params, device, color, roi)
+    t0 = time.perf_counter()
+    verts, tris, cols = vol.extract_mesh()
+    t_mesh = time.perf_counter() - t0
+    surface = FusedSurface(verts, tris, cols)
+    by_id = {f.id: f for f in seq.frames}
+    cams = [Camera(seq.depth_camera.K, seq.depth_camera.width, seq.depth_camera.height, poses[i]) for i in ids]
+    hints = [by_id[i].person_hint for i in ids]
+    t0 = time.perf_counter()
+    cut = surface.cut_person(cams, hints if any(h is not None for h in hints) else None)
+    facts = {"frames_integrated": len(ids),
+             "roi": {"centre_m": np.round(roi[0], 4).tolist(), "radius_m": roi[1]} if roi else None,
+             "integrate_s": round(spent, 3),
+             "integrate_frames_per_s": round(len(ids) / spent, 2) if spent > 0 else None,
+             "weight_threshold": vol.weight_threshold(), "mesh_s": round(t_mesh, 3),
+             "cut_s": round(time.perf_counter() - t0, 3), "cut": cut.to_dict()}
+    return surface, facts
+
+
+def residuals(seq: FrameSequence, surface: FusedSurface, ids: list[str], poses: dict):
+    """Per frame: (r, z) of raw depth vs the fused person surface in the frame's depth camera."""
+    by_id = {f.id: f for f in seq.frames}
+    out = {}
+    for fid in ids:
+        cam = Camera(seq.depth_camera.K, seq.depth_camera.width, seq.depth_camera.height, poses[fid])
+        rd = surface.render(cam)
+        out[fid] = residual_arrays(by_id[fid].depth, rd.depth, rd.mask)
+    return out
+
+
+def _coverage(mask: np.ndarray) -> float:
+    """Fraction of the person's filled silhouette that has fused depth (holes lower it)."""
+    from scipy import ndimage
+
+    filled = ndimage.binary_fill_holes(mask)
+    return float(mask.sum() / filled.sum()) if filled.any() else 0.0
+
+
+def fuse_sequence(seq: FrameSequence, cfg: FuseConfig | None = None, progress=None) -> FusionResult:
+    """Fuse ``seq`` into per-frame ground truth (see the module docstring).  Raises ``ValueError``
+    with a message naming the input when it cannot be fused."""
+    cfg = cfg or FuseConfig()
+    say = progress or (lambda *a: None)
+    t_start = time.perf_counter()
+    seq.validate()
+    if cfg.device not in ("cpu", "cuda"):
+        raise ValueError(f"--device must be cpu or cuda, got {cfg.device!r}")
+    from humandepth.fuse.integrate import o3d_device
+
+    o3d_device(cfg.device)  # fail early when CUDA is asked for but missing
+    rejected: dict = {}
+    for f in seq.frames:
+        frac = float(np.mean(f.depth > 0))
+        if frac < cfg.min_depth_fraction:
+            rejected[f.id] = {"reason": "no_depth", "valid_fraction": round(frac, 5)}
+    usable = [f.id for f in seq.frames if f.id not in rejected]
+    if len(usable) < 2:
+        raise ValueError(f"{seq.source.get('path', 'the input')}: only {len(usable)} frame(s) have depth "
+                         f"(at least {cfg.min_depth_fraction:.0%} valid pixels); fusion needs 2")
+    # poses
+    say("poses", cfg.poses)
+    t0 = time.perf_counter()
+    if cfg.poses == "known":
+        pr = known_poses(seq)
+    else:
+        pr = odometry_poses(seq, cfg.odometry, skip=set(rejected))
+    rejected.update(pr.rejected)
+    t_poses = time.perf_counter() - t0
+    posed = [fid for fid in usable if fid in pr.poses and fid not in rejected]
+    if len(posed) < 2:
+        raise ValueError(f"{seq.source.get('path', 'the input')}: only {len(posed)} frame(s) could be posed")
+    # integration parameters
+    d_subject = subject_distance(seq, posed)
+    depth_max = cfg.depth_max if cfg.depth_max is not None else d_subject + cfg.depth_margin
+    params = TSDFParams(cfg.voxel, cfg.trunc, depth_max, weight_threshold=cfg.weight_threshold)
+    # fuse -> check motion -> drop, until stable
+    used = list(posed)
+    rounds = []
+    sigma_n = 0.0
+    while True:
+        say("integrate", len(used))
+        surface, facts = build_surface(seq, used, pr.poses, params, cfg.device, cfg.color, cfg.roi_radius)
+        res = residuals(seq, surface, posed, pr.poses)
+        sigma_n = noise_sigma([r / z**2 for fid, (r, z) in res.items() if fid in used])
+        stats = {fid: frame_statistics(r, z, sigma_n, cfg.motion.k, cfg.voxel) for fid, (r, z) in res.items()}
+        moved = moved_frames(stats, used, cfg.motion)
+        if len(used) - len(moved) < 2:  # never drop below two frames: keep the best two
+            moved = sorted(moved, key=lambda i: stats[i]["outlier_fraction"])[2 - (len(used) - len(moved)):]
+        rounds.append({"frames": len(used), "moved": moved, "noise_sigma_mm_at_1m": round(sigma_n * 1000, 3),
+                       **facts})
+        if not moved or len(rounds) >= cfg.motion.rounds:
+            break
+        for fid in moved:
+            rejected[fid] = {"reason": "subject_moved", "round": len(rounds),
+                             "outlier_fraction": stats[fid]["outlier_fraction"],
+                             "median_abs_mm": stats[fid]["median_abs_mm"]}
+        used = [fid for fid in used if fid not in moved]
+    # per-frame ground truth in the colour cameras
+    say("ground truth", len(used))
+    by_id = {f.id: f for f in seq.frames}
+    frames_out, not_written = [], {}
+    cam_c = seq.color_camera
+    for fid in used:
+        cam = Camera(cam_c.K, cam_c.width, cam_c.height, seq.color_pose(pr.poses[fid]))
+        rd = surface.render(cam)
+        if rd.mask.sum() == 0:
+            not_written[fid] = "person_not_in_view"
+            continue
+        frames_out.append(FrameTruth(fid, cam, rd, {**by_id[fid].meta, "frame_id": fid}))
+    report = {
+        "input": seq.source,
+        "config": cfg.to_dict(),
+        "frames": {
+            "read": len(seq.frames), "used": len(used), "written": len(frames_out),
+            "rejected": len(rejected),
+            "rejected_frames": [{"id": k, **v} for k, v in sorted(rejected.items())],
+            "not_written": [{"id": k, "reason": v} for k, v in sorted(not_written.items())],
+            "used_ids": used,
+        },
+        "poses": pr.stats,
+        "integration": {"depth_max_m": round(depth_max, 4), "subject_distance_m": round(d_subject, 4),
+                        "rounds": rounds},
+        "surface": surface.stats(),
+        "noise": {"sigma_mm_at_1m": round(sigma_n * 1000, 3),
+                  "sigma_mm_at_subject": round(sigma_n * d_subject**2 * 1000, 3)},
+        "residuals": {fid: stats[fid] for fid in posed},
+        "residual_summary_mm": summarise([stats[fid].get("mean_abs_mm", np.nan) for fid in used]),
+        "coverage": summarise([_coverage(ft.render.mask) for ft in frames_out]),
+        "timing_s": {"poses": round(t_poses, 3)},
+    }
+    if seq.truth is not None:
+        report["truth"] = truth_report(seq, cfg, pr, used, params, surface, frames_out)
+    report["timing_s"]["total"] = round(time.perf_counter() - t_start, 3)
+    return FusionResult(surface, frames_out, {fid: pr.poses[fid] for fid in used}, report)
+
+
+def _fused_mae(seq: FrameSequence, frames: list[FrameTruth]) -> tuple[list, list, list]:
+    maes, covers, false_pos = [], [], []
+    for ft in frames:
+        if not seq.truth.has(ft.id):
+            continue
+        td, tm = seq.truth.in_color(ft.id)
+        mae, cover = masked_mae_mm(ft.render.person_depth(), td, tm)
+        maes.append(mae)
+        covers.append(cover)
+        m = ft.render.mask
+        false_pos.append(float((m & ~tm).sum() / max(m.sum(), 1)))
+    return maes, covers, false_pos
+
+
+def truth_report(seq: FrameSequence, cfg: FuseConfig, pr: PoseResult, used: list[str], params: TSDFParams,
+                 surface: FusedSurface, frames: list[FrameTruth]) -> dict:
+    """``gt_mae_mm`` (raw_frame, fused_known_poses, fused) on the truth's person mask, and more."""
+    truth = seq.truth
+    by_id = {f.id: f for f in seq.frames}
+    raw = []
+    for fid in used:
+        if truth.has(fid):
+            td, tm = truth.in_depth(fid)
+            raw.append(masked_mae_mm(by_id[fid].depth, td, tm)[0])
+    fused, covers, false_pos = _fused_mae(seq, frames)
+    out = {"gt_mae_mm": {"raw_frame": summarise(raw)["mean"] if raw else None,
+                         "fused": summarise(fused).get("mean")},
+           "per_frame_mae_mm": {"raw_frame": summarise(raw), "fused": summarise(fused)},
+           "fused_coverage_of_truth_mask": summarise(covers),
+           "fused_mask_outside_truth_fraction": summarise(false_pos),
+           "truth": truth.describe()}
+    if cfg.poses == "known":
+        out["gt_mae_mm"]["fused_known_poses"] = out["gt_mae_mm"]["fused"]
+    elif cfg.compare_known_poses and all(truth.has(f) for f in used):
+        true_poses = {fid: truth.depth_pose(fid) for fid in used}
+        out["pose_error"] = pose_errors(pr.poses, true_poses)
+        surf_k, _ = build_surface(seq, used, true_poses, params, cfg.device, cfg.color, cfg.roi_radius)
+        cam_c = seq.color_camera
+        frames_k = [FrameTruth(fid, c, surf_k.render(c), {}) for fid in used
+                    for c in [Camera(cam_c.K, cam_c.width, cam_c.height, seq.color_pose(true_poses[fid]))]]
+        mk = _fused_mae(seq, frames_k)[0]
+        out["gt_mae_mm"]["fused_known_poses"] = summarise(mk).get("mean")
+        out["per_frame_mae_mm"]["fused_known_poses"] = summarise(mk)
+    raw_mae, fused_mae = out["gt_mae_mm"]["raw_frame"], out["gt_mae_mm"]["fused"]
+    if raw_mae and fused_mae:
+        out["improvement_over_raw_frame"] = round(raw_mae / fused_mae, 2)
+    return out

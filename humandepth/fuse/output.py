@@ -1,0 +1,95 @@
+"""Write a fusion result: a humandepth dataset of kind ``fused``, the meshes and ``fusion_report.json``.
+
+Layout of ``--out DATASET``::
+
+    dataset.json, index.csv, shards/   the dataset (one sample per used RGB frame, id = frame id):
+                                       rgb (the colour frame), depth (fused, person only, planar z in
+                                       the colour camera, metres), mask (person), normal (camera frame,
+                                       facing the camera), depth_base / depth_detail
+                                       (humandepth.data.split_base_detail), camera (colour K and the
+                                       frame's cam_from_world in the fusion's world frame), meta
+    fused_mesh.ply                     the whole fused surface (world metres, vertex colours)
+    person_mesh.ply                    the person alone
+    fusion_report.json                 frames read / used / rejected with reasons, poses, residuals,
+                                       coverage, and gt_mae_mm when the input has truth
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from humandepth.fuse.fusion import FusionResult
+from humandepth.fuse.surface import write_ply
+
+REPORT_NAME = "fusion_report.json"
+MESH_NAME = "fused_mesh.ply"
+PERSON_MESH_NAME = "person_mesh.ply"
+
+
+def check_out(out, overwrite: bool) -> Path:
+    """Refuse early (before any work) to replace a finished dataset without ``overwrite``."""
+    out = Path(out)
+    if (out / "dataset.json").exists() and not overwrite:
+        raise FileExistsError(f"{out} already holds a dataset; choose a new --out or pass --overwrite")
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"--out {out} exists and is not a directory")
+    return out
+
+
+def _json_default(o):
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON-serialisable: {type(o).__name__}")
+
+
+def write_result(result: FusionResult, seq, out, overwrite: bool = False, name: str | None = None,
+                 shard_size: int = 32) -> dict:
+    """Write ``result`` (from :func:`humandepth.fuse.fusion.fuse_sequence` on ``seq``) to ``out``.
+    Returns a short summary (paths and counts)."""
+    from humandepth.data.base_detail import DEFAULT_FILTER, split_base_detail
+    from humandepth.data.sample import Sample
+    from humandepth.data.store import DatasetWriter
+
+    out = check_out(out, overwrite)
+    if not result.frames:
+        raise ValueError("fusion kept no frame in which the person is visible; nothing to write")
+    by_id = {f.id: f for f in seq.frames}
+    report = result.report
+    generator = {"fuse": report["config"], "input": report["input"], "poses": report["poses"],
+                 "report": REPORT_NAME}
+    with DatasetWriter(out, name=name or f"{Path(out).name}", kind="fused", shard_size=shard_size,
+                       generator=json.loads(json.dumps(generator, default=_json_default)),
+                       license="as the input recording",
+                       description="TSDF-fused ground truth (Open3D VoxelBlockGrid, mesh ray-cast per colour frame)",
+                       base_detail_filter=DEFAULT_FILTER, overwrite=overwrite) as writer:
+        for ft in result.frames:
+            if ft.id in writer.done_ids:
+                continue
+            r = ft.render
+            depth = r.person_depth()
+            normal = np.where(r.mask[..., None], r.normal, 0).astype(np.float32)
+            base, detail = split_base_detail(depth, r.mask, DEFAULT_FILTER)
+            residual = report["residuals"].get(ft.id, {})
+            meta = {"source": "fused", "frame_id": ft.id, "poses": report["config"]["poses"],
+                    "residual_mean_abs_mm": residual.get("mean_abs_mm"),
+                    **{k: v for k, v in ft.meta.items() if k != "frame_id"}}
+            writer.add(Sample(id=ft.id, rgb=by_id[ft.id].rgb, depth=depth, mask=r.mask, normal=normal,
+                              depth_base=base.astype(np.float32), depth_detail=detail.astype(np.float32),
+                              camera=ft.camera, meta=json.loads(json.dumps(meta, default=_json_default))))
+    s = result.surface
+    write_ply(out / MESH_NAME, s.verts, s.tris, s.colors)
+    write_ply(out / PERSON_MESH_NAME, *s.person_mesh())
+    report = {**report, "output": {"dataset": str(out), "mesh": MESH_NAME, "person_mesh": PERSON_MESH_NAME,
+                                   "samples": len(result.frames)}}
+    tmp = out / f".{REPORT_NAME}.partial"
+    tmp.write_text(json.dumps(report, indent=1, default=_json_default))
+    os.replace(tmp, out / REPORT_NAME)
+    return {"dataset": str(out), "samples": len(result.frames), "report": str(out / REPORT_NAME)}
