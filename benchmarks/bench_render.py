@@ -37,7 +37,7 @@ def run(out: Path, count: int, resolution: int, workers: int, seed: int) -> dict
                 stamps.append(time.time())
         else:
             with mp.get_context("spawn").Pool(workers, initializer=rd._init_worker,
-                                              initargs=(cfg.to_dict(), seed)) as pool:
+                                              initargs=(cfg.to_dict(), seed, True)) as pool:
                 for sample in pool.imap(rd._render_one, range(count), chunksize=1):
                     writer.add(sample)
                     stamps.append(time.time())

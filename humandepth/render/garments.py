@@ -80,8 +80,10 @@ class DenseBody:
                     c = np.cos(v[a]) + np.cos(v[b])
                     s = np.sin(v[a]) + np.sin(v[b])
                     coords[k] = np.concatenate([v, np.arctan2(s, c)])
-                else:
-                    coords[k] = np.concatenate([v, 0.5 * (v[a] + v[b])])
+                else:  # a midpoint between a limb and the torso keeps the limb's coordinate
+                    va, vb = v[a], v[b]
+                    mid = np.where(np.isnan(va), vb, np.where(np.isnan(vb), va, 0.5 * (va + vb)))
+                    coords[k] = np.concatenate([v, mid])
             DenseBody._labels[labels_key] = (np.concatenate([body.vertex_parts, body.vertex_parts[a]]), coords,
                                              body.coords, body.vertex_parts)
         self.parts, self.coords = DenseBody._labels[labels_key][:2]
@@ -164,6 +166,7 @@ def _sample_spec(rng: np.random.Generator, kind: str, outfit: list[str]) -> dict
                                   "dress": u(-1.0, 0.35), "jacket": u(0.9, 0.98)}[kind], 4)
         spec["neck_h"] = round(u(0.9, 0.97), 4)
         spec["neck_drop"] = round(u(0.02, 0.2), 4)
+        spec["neck_half_width_m"] = round(u(0.07, 0.11), 4)
         spec["collar_m"] = round(u(0.003, 0.007), 5) if kind in ("jacket", "longsleeve") else 0.0
         if kind == "jacket":
             spec["hem_h"] = round(u(-0.1, 0.15), 4)
@@ -226,11 +229,13 @@ def _body_normals(body: BodyInstance) -> np.ndarray:
     return cached
 
 
-def _push_out(scene, body: BodyInstance, points: np.ndarray, clearance: float):
+def _push_out(scene, body: BodyInstance, points: np.ndarray, clearance: float, directions: np.ndarray):
     """Move points nearer to the body than ``clearance`` (or inside it) out to ``clearance``.
 
-    Returns ``(points, prim, sd)``: the points, the body face each is closest to, and each point's verified
-    signed distance to the body after the move (moved points are queried again).
+    Points the closest-point move cannot free (in creases where skinning folds the skin over itself) are
+    marched along ``directions`` (unit, outward; P x 3) in 3 mm steps, up to 4 cm, until ray parity says
+    they are outside.  Returns ``(points, prim, sd)``: the points, the body face each is closest to, and each
+    point's signed distance to the body after the moves (moved points are queried again).
     """
     points = points.copy()
     sd, (closest, n, prim) = _closest(scene, body, points)
@@ -242,6 +247,22 @@ def _push_out(scene, body: BodyInstance, points: np.ndarray, clearance: float):
         sd_t, (c_t, n_t, p_t) = _closest(scene, body, points[todo])
         sd[todo], closest[todo], n[todo], prim[todo] = sd_t, c_t, n_t, p_t
         todo = todo[sd_t < clearance * 0.5]
+    stuck = np.flatnonzero(_inside(scene, points, sd))
+    if stuck.size:
+        import open3d as o3d
+
+        start = points[stuck].copy()
+        free = np.zeros(len(stuck), bool)
+        for k in range(1, 14):
+            cand = start + directions[stuck] * (0.003 * k)
+            occ = scene.compute_occupancy(o3d.core.Tensor(np.ascontiguousarray(cand, np.float32))).numpy() < 0.5
+            newly = occ & ~free
+            points[stuck[newly]] = cand[newly]
+            free |= occ
+            if free.all():
+                break
+        sd_t, (_, _, p_t) = _closest(scene, body, points[stuck])
+        sd[stuck], prim[stuck] = sd_t, p_t
     return points, prim, sd
 
 
@@ -253,7 +274,9 @@ def _coverage(dense: DenseBody, spec: dict, region: str) -> np.ndarray:
     if region == "upper":
         front = np.clip(np.cos(c["around"]), 0.0, 1.0) ** 2
         neck = spec["neck_h"] - spec["neck_drop"] * front
-        cover = torso & (c["torso_h"] >= spec["hem_h"]) & (c["torso_h"] <= neck)
+        # the neck opening: high *and* near the midline (the tops of the shoulders stay covered)
+        neck_hole = (c["torso_h"] > neck) & (np.abs(dense.rest[:, 0]) < spec["neck_half_width_m"])
+        cover = torso & (c["torso_h"] >= spec["hem_h"]) & ~neck_hole
         cover |= legs & (c["torso_h"] >= spec["hem_h"])
         cover |= arms & (np.nan_to_num(c["arm_s"], nan=9.0) <= spec["sleeve_s"])
         if spec.get("open_front_rad", 0.0) > 0:
@@ -326,7 +349,7 @@ def _fitted(dense: DenseBody, body: BodyInstance, spec: dict, rng: np.random.Gen
         band += on_arm & ((spec["sleeve_s"] - arm_s) * 0.55 < bw)
         collar = spec.get("collar_m", 0.0)
         neck_line = spec["neck_h"] - spec["neck_drop"] * np.clip(np.cos(around), 0, 1) ** 2
-        near_neck = on_torso & ((neck_line - h) * 0.5 < bw)
+        near_neck = on_torso & ((neck_line - h) * 0.5 < bw) & (np.abs(rest[:, 0]) < spec["neck_half_width_m"] + bw)
     else:
         band += on_torso & ((waist_h - h) * 0.5 < bw * 1.3)
         band += on_leg & ((spec["leg_s"] - leg_s) * 0.85 < bw)
@@ -339,33 +362,53 @@ def _fitted(dense: DenseBody, body: BodyInstance, spec: dict, rng: np.random.Gen
     # walls at every opening: from the outer boundary back down to the layer underneath
     inner_d = base - spec["thickness_m"]
     verts, faces_all = _add_hem_walls(outer, f, x + n * inner_d[:, None])
-    verts, _, sd = _push_out(scene, body, verts, CLEARANCE)
+    wall_src = _wall_sources(f)
+    directions = np.concatenate([n, n[wall_src]])
+    verts, _, sd = _push_out(scene, body, verts, CLEARANCE, directions)
     d_eff = np.einsum("ij,ij->i", verts[: len(used)] - x, n)
     dense.under[used] = np.maximum(dense.under[used], d_eff)
     labels = dense.parts[used]
     nlab = len(verts) - len(labels)
-    wall_src = _wall_sources(f)
     labels_all = np.concatenate([labels, labels[wall_src][:nlab]]) if nlab else labels
-    return _finish(spec["type"], spec, verts, faces_all, labels_all, _colours(spec, rest, wall_src, nlab), sd)
+    return _finish(spec["type"], spec, verts, faces_all, labels_all, _colours(spec, rest, wall_src, nlab), sd,
+                   _inside(scene, verts, sd))
 
 
-def _finish(name: str, spec: dict, verts, faces, vertex_labels, vertex_colours, sd) -> Garment:
+def _inside(scene, points: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """(P,) bool: inside the body by both tests, behind the closest surface (``sd < 0``) and by ray parity.
+
+    The second test keeps points the first misjudges in creases where linear-blend skinning folds the skin
+    over itself (e.g. the top of a lowered shoulder); the parity test alone would miss points inside two
+    overlapping limbs.
+    """
+    import open3d as o3d
+
+    inside = sd < 0
+    idx = np.flatnonzero(inside)
+    if idx.size:
+        occ = scene.compute_occupancy(o3d.core.Tensor(np.ascontiguousarray(points[idx], np.float32))).numpy()
+        inside[idx] = occ > 0.5
+    return inside
+
+
+def _finish(name: str, spec: dict, verts, faces, vertex_labels, vertex_colours, sd, inside) -> Garment:
     """Drop the faces touching a vertex still inside the body (fabric squeezed inside a limb resting on the
     torso, which no camera can see), then assemble the garment with its labels, colours and check results."""
-    keep = np.all(sd[faces] >= 0, axis=1)
+    keep = ~np.any(inside[faces], axis=1)
     faces = faces[keep]
     used = _used_vertices(faces, len(verts))
     remap = np.full(len(verts), -1, np.int64)
     remap[used] = np.arange(len(used))
     faces = remap[faces]
-    verts, vertex_labels, vertex_colours, sd = verts[used], vertex_labels[used], vertex_colours[used], sd[used]
+    verts, vertex_labels, vertex_colours = verts[used], vertex_labels[used], vertex_colours[used]
+    sd, inside = sd[used], inside[used]
     fp = vertex_labels[faces]
     face_parts = np.where(fp[:, 1] == fp[:, 2], fp[:, 1], fp[:, 0]).astype(np.uint8)
     mesh = trimesh.Trimesh(verts, faces, process=False)
     mesh.visual = trimesh.visual.ColorVisuals(mesh, vertex_colors=vertex_colours)
     params = {k: v for k, v in spec.items()}
     params.update(type=name, vertices=int(len(verts)), faces=int(len(faces)), license=LICENSE,
-                  faces_removed_inside_body=int((~keep).sum()), inside_vertices=int((sd < 0).sum()),
+                  faces_removed_inside_body=int((~keep).sum()), inside_vertices=int(inside.sum()),
                   min_body_distance_m=round(float(sd.min()), 6))
     return Garment(name, mesh, face_parts, params)
 
@@ -398,11 +441,18 @@ def _add_hem_walls(outer: np.ndarray, faces: np.ndarray, inner: np.ndarray):
         return outer, faces
     bverts = _used_vertices(bedges, len(outer))
     nb = len(bverts)
+    outer, inner = outer.copy(), inner.copy()
+    a, b = bedges[:, 0], bedges[:, 1]
+    deg = np.bincount(np.concatenate([a, b]), minlength=len(outer))[bverts][:, None]
+    for _ in range(3):  # smooth the opening's outline along itself (the subdivided mesh's zig-zag)
+        for arr in (outer, inner):
+            nb_sum = np.stack([np.bincount(np.concatenate([a, b]), weights=np.concatenate([arr[b, k], arr[a, k]]),
+                                           minlength=len(arr)) for k in range(3)], axis=1)
+            arr[bverts] = 0.5 * arr[bverts] + 0.5 * nb_sum[bverts] / np.maximum(deg, 1)
     top = np.full(len(outer), -1, np.int64)
     bot = np.full(len(outer), -1, np.int64)
     top[bverts] = len(outer) + np.arange(nb)
     bot[bverts] = len(outer) + nb + np.arange(nb)
-    a, b = bedges[:, 0], bedges[:, 1]
     wall = np.concatenate([np.stack([top[a], bot[b], top[b]], 1), np.stack([top[a], bot[a], bot[b]], 1)])
     verts = np.concatenate([outer, outer[bverts], inner[bverts]])
     return verts, np.concatenate([faces, wall])
@@ -469,13 +519,17 @@ def _skirt(dense: DenseBody, body: BodyInstance, spec: dict, rng: np.random.Gene
     all_v, all_f = _add_hem_walls(verts, faces, inner)
     wall_src = _wall_sources(faces)
     nlab = len(all_v) - len(verts)
-    all_v, prim, sd = _push_out(scene, body, all_v, CLEARANCE)
+    radial = all_v - pelvis
+    radial[:, 1] = 0.0
+    radial /= np.maximum(np.linalg.norm(radial, axis=1, keepdims=True), 1e-9)
+    all_v, prim, sd = _push_out(scene, body, all_v, CLEARANCE, radial)
     labels = body.face_parts[prim]
     h_coord = ys[:, None].repeat(n_ang, 1).ravel()
     around = np.tile(theta, n_ring)
     rest_like = np.stack([np.sin(around) * 0.15, h_coord - y_waist, np.cos(around) * 0.15], 1)
     name = "skirt" if spec["type"] == "skirt" else "dress_skirt"
-    return _finish(name, spec, all_v, all_f, labels, _colours(spec, rest_like, wall_src, nlab), sd)
+    return _finish(name, spec, all_v, all_f, labels, _colours(spec, rest_like, wall_src, nlab), sd,
+                   _inside(scene, all_v, sd))
 
 
 def _colours(spec: dict, rest: np.ndarray, wall_src: np.ndarray, nwall: int) -> np.ndarray:
