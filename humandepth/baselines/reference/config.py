@@ -177,7 +177,7 @@ PRESETS: dict[str, tuple[ModelConfig, TrainConfig]] = {
     "small": (
         ModelConfig(input_size=128, hg_features=48, hg_stacks=2, hg_levels=3, depth_features=32, depth_levels=5,
                     normal_widths=(24, 24, 32, 32, 48, 48)),
-        TrainConfig(batch_size=4, lr=5e-4, stage1_steps=1500, stage2_steps=500),
+        TrainConfig(batch_size=4, lr=5e-4, stage1_steps=900, stage2_steps=300),
     ),
 }
 
