@@ -40,7 +40,7 @@ def test_rendered_normals_agree_with_normals_of_the_depth_on_smooth_interior_pix
 
         interior = binary_erosion(ok, np.ones((5, 5), bool))
         err = angular_error_deg(nd[interior], s.normal[interior])
-        assert interior.sum() > 500
+        assert interior.sum() > 0.1 * s.mask.sum()
         assert np.median(err) < 6.0
 
 
