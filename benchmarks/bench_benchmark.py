@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -72,10 +73,17 @@ def build(root: Path, n: int, size: int) -> tuple[float, float]:
     return t_ds, time.perf_counter() - t0
 
 
-def time_run(ds, preds: Path, protocols: list[str], out: Path, workers: int | None) -> float:
-    t0 = time.perf_counter()
+def _cpu_s() -> float:
+    """CPU seconds (user + system) of this process and its finished children (the scoring workers)."""
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+
+def time_run(ds, preds: Path, protocols: list[str], out: Path, workers: int | None) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one end-to-end run."""
+    c0, t0 = _cpu_s(), time.perf_counter()
     run_benchmark(ds, preds, protocols, out, workers=workers, progress=False, overwrite=True)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, _cpu_s() - c0
 
 
 def time_in_memory(ds, preds_path: Path, name: str, limit: int) -> float:
@@ -95,7 +103,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1000, help="samples (default 1000)")
     ap.add_argument("--size", type=int, default=256, help="image side in pixels (default 256)")
     ap.add_argument("--protocols", nargs="+", default=list(PROTOCOL_NAMES), choices=PROTOCOL_NAMES)
-    ap.add_argument("--keep", type=Path, default=None, help="build into this directory and keep it")
+    ap.add_argument("--keep", type=Path, default=None,
+                    help="build into this directory and keep it; a later run with the same --keep reuses it")
     args = ap.parse_args()
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s), "
@@ -103,18 +112,25 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_benchmark_") as tmp:
         root = args.keep or Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
-        t_ds, t_pred = build(root, args.n, args.size)
-        print(f"build: dataset {args.n} x {args.size}x{args.size} in {t_ds:.1f} s, predictions in {t_pred:.1f} s")
+        if args.keep and (root / "ds" / "dataset.json").is_file() and (root / "preds.h5").is_file():
+            print(f"build: reusing {root} (delete it to rebuild)")
+        else:
+            t_ds, t_pred = build(root, args.n, args.size)
+            print(f"build: dataset {args.n} x {args.size}x{args.size} in {t_ds:.1f} s, predictions in {t_pred:.1f} s")
         ds = HumanDepthDataset(root / "ds")
+        args.n = len(ds)
         auto = _auto_workers(args.n)
-        print(f"{'protocol':<10} {'workers':>7} {'samples/s':>10}   (end to end: read + validate + score + write)")
-        for name in args.protocols:
-            for workers in dict.fromkeys([auto, 1]):
-                dt = time_run(ds, root / "preds.h5", [name], root / f"run_{name}_{workers}", workers)
-                print(f"{name:<10} {workers:>7} {args.n / dt:>10.1f}", flush=True)
+        print(f"load average before timing: {os.getloadavg()[0]:.2f} (other processes share the CPUs)")
+        print("end to end (read + validate + score + write); samples per CPU-second is what one free core does")
+        print(f"{'protocol':<10} {'workers':>7} {'samples/s':>10} {'ms CPU/sample':>14} {'samples/CPU-s':>14}")
+        rows = [([name], name, w) for name in args.protocols for w in dict.fromkeys([auto, 1])]
         if len(args.protocols) > 1:
-            dt = time_run(ds, root / "preds.h5", args.protocols, root / "run_all", auto)
-            print(f"{'all':<10} {auto:>7} {args.n / dt:>10.1f}   ({' + '.join(args.protocols)} in one run)")
+            rows.append((args.protocols, "all", auto))
+        for protocols, label, workers in rows:
+            wall, cpu = time_run(ds, root / "preds.h5", protocols, root / f"run_{label}_{workers}", workers)
+            print(f"{label:<10} {workers:>7} {args.n / wall:>10.1f} {1e3 * cpu / args.n:>14.2f} {args.n / cpu:>14.1f}",
+                  flush=True)
+        print(f"load average after timing: {os.getloadavg()[0]:.2f}")
         print("in-memory scoring only (one process, arrays preloaded):")
         for name in args.protocols:
             per = time_in_memory(ds, root / "preds.h5", name, min(args.n, 200 if name != "detail" else 40))
