@@ -77,3 +77,31 @@ def test_two_workers_give_byte_identical_shards(tmp_path, anny_ready):  # noqa: 
         sa, sb = a.get(sid), b.get(sid)
         for name in sa.present_fields():
             assert np.array_equal(getattr(sa, name), getattr(sb, name)), (sid, name)
+
+
+def test_scans_from_a_registered_name(tmp_path, monkeypatch, capsys):
+    from render_helpers import write_scan_folder
+
+    from humandepth.data import HumanDepthDataset
+
+    write_scan_folder(tmp_path / "scans")
+    registry = tmp_path / "datasets.yaml"
+    registry.write_text(f"""datasets:
+  - name: myscans
+    kind: external
+    format: scans
+    path: {tmp_path / 'scans'}
+    description: test scans
+    license: "test licence: research only"
+    citation: none
+    obtain: nothing to obtain
+""")
+    monkeypatch.setenv("HUMANDEPTH_REGISTRY", str(registry))
+    out = tmp_path / "scan-ds"
+    assert main(["render", "--out", str(out), "--count", "1", "--body", "scan", "--scans", "myscans",
+                 "--resolution", "64", "--quiet"]) == 0
+    s = HumanDepthDataset(out).get("0000000")
+    assert s.mask.any() and s.body_depth is None
+    assert s.meta["assets"][0]["license"] == "test licence: research only"
+    assert main(["render", "--out", str(tmp_path / "x"), "--body", "scan", "--scans", "nosuch"]) == 2
+    assert "nosuch" in capsys.readouterr().err

@@ -12,7 +12,7 @@ EPILOG = """examples:
   humandepth render --out data/render-256 --count 1000 --seed 0 --workers 2 --preview
   humandepth render --out data/tang-crops --count 500 --crop tang2019
   humandepth render --out data/smplx --count 100 --body smplx --smplx-model-path ~/models
-  humandepth render --out data/scans --count 100 --body scan --scan-dir ~/THuman2.1
+  humandepth render --out data/scans --count 100 --body scan --scans thuman2.1   # a registered scan set
 
 Every sample is a pure function of (seed, index): reruns and any --workers give byte-identical arrays; a
 rerun of an interrupted command resumes (finished shards are kept).  Environment: HUMANDEPTH_CACHE (default
@@ -46,7 +46,9 @@ def register(sub) -> None:
     p.add_argument("--outfit", help="comma-separated garment types to always wear, e.g. tshirt,trousers")
     p.add_argument("--backgrounds", help="folder of background images (default: procedural backgrounds)")
     p.add_argument("--smplx-model-path", help="folder with smplx/SMPLX_NEUTRAL.npz (for --body smplx)")
-    p.add_argument("--scan-dir", help="folder of OBJ/PLY scans (for --body scan)")
+    p.add_argument("--scans", "--scan-dir", dest="scans",
+                   help="registered scan dataset name (datasets.yaml, format scans) or a folder of OBJ/PLY scans "
+                   "(for --body scan)")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.set_defaults(func=_run)
 
@@ -65,10 +67,14 @@ def _run(args) -> int:
     from humandepth.render.dataset import render_dataset
     from humandepth.render.generate import GeneratorConfig
 
+    scan_dir, scan_license = _resolve_scans(args.scans) if args.scans else (None, None)
+    if args.body == "scan" and not scan_dir:
+        raise UserError("--body scan needs --scans NAME|DIR (a registered scan dataset or a folder of OBJ/PLY files)")
     cfg = GeneratorConfig(
         resolution=args.resolution, body=args.body, crop=args.crop, clothed=not args.unclothed,
         outfit=tuple(s.strip() for s in args.outfit.split(",") if s.strip()) if args.outfit else None,
-        background_dir=args.backgrounds, smplx_model_path=args.smplx_model_path, scan_dir=args.scan_dir)
+        background_dir=args.backgrounds, smplx_model_path=args.smplx_model_path, scan_dir=scan_dir,
+        scan_license=scan_license)
     if args.backgrounds:
         from humandepth.render.appearance import list_background_images
 
@@ -78,3 +84,25 @@ def _run(args) -> int:
                              progress=not args.quiet, preview=args.preview)
     print(json.dumps(summary, indent=1))
     return 0
+
+
+def _resolve_scans(name_or_dir: str) -> tuple[str, str | None]:
+    """A folder, or a registry entry of format ``scans`` -> (its local folder, its licence)."""
+    from pathlib import Path
+
+    from humandepth.cli import UserError
+
+    if Path(name_or_dir).expanduser().is_dir():
+        return str(Path(name_or_dir).expanduser()), None
+    from humandepth.data.registry import load_registry
+
+    registry = load_registry()
+    entry = registry.get(name_or_dir)
+    if entry is None:
+        raise UserError(f"--scans {name_or_dir!r} is neither a folder nor a registered dataset "
+                        f"(known: {', '.join(registry)})")
+    if entry.format != "scans":
+        raise UserError(f"dataset {entry.name!r} has format {entry.format!r}, not 'scans'")
+    if not entry.is_present():
+        raise FileNotFoundError(f"scan dataset {entry.name!r} is not at {entry.local_path}. {entry.obtain}")
+    return str(entry.local_path), entry.license

@@ -42,6 +42,7 @@ class GeneratorConfig:
     background_dir: str | None = None
     smplx_model_path: str | None = None
     scan_dir: str | None = None
+    scan_license: str | None = None
     base_detail_filter: dict = field(default_factory=DEFAULT_FILTER.to_dict)
 
     def __post_init__(self):
@@ -129,7 +130,8 @@ def generate_sample(index: int, seed: int, cfg: GeneratorConfig | None = None, b
     cfg = cfg or GeneratorConfig()
     rng = np.random.default_rng([int(seed), int(index)])
     person = sample_person(rng, cfg.body, clothed=cfg.clothed, outfit=cfg.outfit, pose_variation=cfg.pose_variation,
-                           smplx_model_path=cfg.smplx_model_path, scan_dir=cfg.scan_dir)
+                           smplx_model_path=cfg.smplx_model_path, scan_dir=cfg.scan_dir,
+                           scan_license=cfg.scan_license)
     all_vertices = np.concatenate([np.asarray(m.vertices) for m in person.meshes])
     camera, cam_params = sample_camera(rng, all_vertices, cfg)
     centre = 0.5 * (all_vertices.min(axis=0) + all_vertices.max(axis=0))

@@ -103,13 +103,15 @@ def _skin_colours(rng: np.random.Generator, rest: np.ndarray, skin: dict) -> np.
 def sample_person(seed, body: str = "anny", *, clothed: bool = True, outfit: tuple[str, ...] | None = None,
                   phenotype_ranges: dict | None = None, key_poses: tuple[str, ...] | None = None,
                   pose_variation: float = 1.0, penetration_tolerance_m: float = 0.015,
-                  smplx_model_path=None, smplx_gender: str = "neutral", scan_dir=None) -> Person:
+                  smplx_model_path=None, smplx_gender: str = "neutral", scan_dir=None,
+                  scan_license: str | None = None) -> Person:
     """Sample a (clothed) person deterministically from ``seed`` (an int or a ``numpy.random.Generator``).
 
     Args:
         body: ``anny`` (default, needs ``humandepth render setup`` once), ``smplx`` (needs
             ``smplx_model_path``, see :mod:`humandepth.render.bodies.smplx_body`) or ``scan`` (needs
-            ``scan_dir``; scans carry their own clothing, so no garments are added).
+            ``scan_dir``; scans carry their own clothing, so no garments are added; ``scan_license`` is
+            recorded as each scan's licence).
         clothed: add garments (bodies only).
         outfit: garment types to wear (``tshirt``, ``longsleeve``, ``tank``, ``trousers``, ``shorts``, ``skirt``,
             ``dress``, ``jacket``); default: sampled.
@@ -123,7 +125,10 @@ def sample_person(seed, body: str = "anny", *, clothed: bool = True, outfit: tup
 
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     if body == "scan":
-        return body_model("scan", folder=scan_dir).sample(rng)
+        options = {"folder": scan_dir}
+        if scan_license:
+            options["license_note"] = scan_license
+        return body_model("scan", **options).sample(rng)
     if body == "smplx":
         model = body_model("smplx", model_path=smplx_model_path, gender=smplx_gender)
         inst = model.sample(rng, key_poses=key_poses, pose_variation=pose_variation,
