@@ -169,7 +169,7 @@ def _sample_spec(rng: np.random.Generator, kind: str, outfit: list[str]) -> dict
         spec["neck_half_width_m"] = round(u(0.07, 0.11), 4)
         spec["collar_m"] = round(u(0.003, 0.007), 5) if kind in ("jacket", "longsleeve") else 0.0
         if kind == "jacket":
-            spec["hem_h"] = round(u(-0.1, 0.15), 4)
+            spec["hem_h"] = round(u(0.43, 0.5) if tucked else u(-0.1, 0.15), 4)  # cropped over a skirt
             spec["open_front_rad"] = round(u(0.0, 0.45), 4)
             spec["looseness_m"] = round(u(0.01, 0.035), 5)
             spec["thickness_m"] = round(u(0.006, 0.012), 5)
@@ -180,6 +180,8 @@ def _sample_spec(rng: np.random.Generator, kind: str, outfit: list[str]) -> dict
         spec["waist_h"] = round(u(0.3, 0.42), 4)
         spec["skirt_length_s"] = round(u(0.15, 0.85), 4)  # down the leg, 0 = hip joint, 1 = ankle
         spec["flare"] = round(u(0.0, 0.35), 4)
+        if kind == "dress":  # the bodice ends just below where the skirt hangs from
+            spec["hem_h"] = round(spec["waist_h"] - 0.03, 4)
         spec["drape_amplitude"] = round(u(0.02, 0.08), 4)
     return spec
 
