@@ -175,3 +175,25 @@ def test_angles_and_missing_normals():
     assert metrics.angles_deg(pred, gt) == pytest.approx([0.0, 10.0, 180.0, 90.0])
     h = metrics.angle_histogram(np.array([10.0, 10.0, 40.0]))
     assert metrics.median_from_angle_histogram(h) == pytest.approx(10.005)
+
+
+def test_bootstrap_interval_is_seeded_and_brackets_the_mean():
+    from humandepth.benchmark.run import bootstrap_ci
+
+    v = np.random.default_rng(5).normal(3.0, 1.0, 400)
+    a = bootstrap_ci(v, seed=7, resamples=2000)
+    assert a == bootstrap_ci(v, seed=7, resamples=2000)
+    assert a[0] < v.mean() < a[1]
+    se = v.std(ddof=1) / np.sqrt(v.size)  # the normal-theory 95% half width is 1.96 standard errors
+    assert (a[1] - a[0]) / 2 == pytest.approx(1.96 * se, rel=0.15)
+    assert bootstrap_ci(np.array([2.0, 2.0, np.nan]), seed=0, resamples=100) == (2.0, 2.0)
+    assert all(np.isnan(bootstrap_ci(np.array([np.nan]), seed=0)))
+
+
+def test_thumbnail_ids_are_fixed_and_evenly_spaced():
+    from humandepth.benchmark.run import thumbnail_ids
+
+    ids = [f"{i:03d}" for i in range(10)]
+    assert thumbnail_ids(list(reversed(ids)), 4) == ["000", "003", "006", "009"]
+    assert thumbnail_ids(ids[:2], 4) == ["000", "001"]
+    assert thumbnail_ids(ids, 0) == []

@@ -55,12 +55,10 @@ SUMMARY_FORMAT = "1.0"
 def thumbnail_ids(ids: list[str], k: int = N_THUMBNAILS) -> list[str]:
     """``k`` fixed samples, evenly spaced over the sorted ids (the same for every method on a dataset)."""
     ids = sorted(ids)
-    if k <= 0 or not ids:
-        return []
-    if k == 1 or len(ids) == 1:
-        return ids[:1]
-    picks = [ids[round(i * (len(ids) - 1) / (k - 1))] for i in range(min(k, len(ids)))]
-    return list(dict.fromkeys(picks))
+    k = min(k, len(ids))
+    if k <= 1:
+        return ids[:k]
+    return [ids[round(i * (len(ids) - 1) / (k - 1))] for i in range(k)]
 
 
 def bootstrap_ci(values: np.ndarray, seed: int, resamples: int = BOOTSTRAP_RESAMPLES) -> tuple[float, float]:
