@@ -107,23 +107,33 @@ def render_dataset(out, count: int, seed: int = 0, cfg: GeneratorConfig | None =
     todo = [i for i in range(count) if sample_id(i) not in writer.done_ids]
     skipped = count - len(todo)
     bar = Progress(len(todo), every_s=0.5 if progress else float("inf"))
+    renderer: dict = {}
+
+    def add(sample) -> None:
+        if not renderer:
+            renderer.update(sample.meta.get("renderer", {}))
+            if progress:
+                sys.stderr.write(f"render: OpenGL {renderer.get('platform')}: "
+                                 f"GL_RENDERER={renderer.get('gl_renderer')}\n")
+        writer.add(sample)
+        bar.update()
+
     t0 = time.time()
     if todo:
         if workers == 1:
             _init_worker(cfg.to_dict(), seed)
             for i in todo:
-                writer.add(_render_one(i))
-                bar.update()
+                add(_render_one(i))
         else:
             ctx = mp.get_context("spawn")
             with ctx.Pool(workers, initializer=_init_worker, initargs=(cfg.to_dict(), seed, True)) as pool:
                 for sample in pool.imap(_render_one, todo, chunksize=1):
-                    writer.add(sample)
-                    bar.update()
+                    add(sample)
     card = writer.close()
     seconds = time.time() - t0
     summary = {"out": str(out), "card": str(card), "rendered": len(todo), "skipped_existing": skipped,
-               "seconds": round(seconds, 2), "samples_per_s": round(len(todo) / seconds, 3) if todo else None}
+               "seconds": round(seconds, 2), "samples_per_s": round(len(todo) / seconds, 3) if todo else None,
+               "renderer": renderer or None}
     if preview:
         from humandepth.render.preview import write_preview
 
