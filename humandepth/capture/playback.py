@@ -149,7 +149,8 @@ class Recording:
     def _raw_frames(self) -> Iterator[tuple[str, object]]:
         """Every frame of the depth and colour streams as ``(stream, rs.frame)``, in delivery order."""
         r = rs()
-        dev = r.context().load_device(str(self.path))
+        ctx = r.context()  # keep the context alive as long as its playback device
+        dev = ctx.load_device(str(self.path))
         playback = dev.as_playback()
         playback.set_real_time(False)
         profiles = _stream_profiles(dev)
@@ -173,7 +174,10 @@ class Recording:
         playback.pause()  # no frame may be read before every sensor has its callback
         for sensor in sensors:
             sensor.start(on_frame)
-        playback.resume()
+        # resume() waits for the reader, which may wait for our (blocking) callback: resume on a
+        # helper thread while this one consumes, and trust "stopped" only after resume returned
+        resumer = threading.Thread(target=playback.resume, daemon=True)
+        resumer.start()
         idle_since = None
         last_frame = time.monotonic()
         try:
@@ -182,7 +186,7 @@ class Recording:
                     item = items.get(timeout=0.05)
                 except queue.Empty:
                     now = time.monotonic()
-                    if playback.current_status() == r.playback_status.stopped:
+                    if not resumer.is_alive() and playback.current_status() == r.playback_status.stopped:
                         idle_since = idle_since or now
                         if now - idle_since > 0.25:
                             break
@@ -203,7 +207,7 @@ class Recording:
                     items.get(timeout=0.05)
                 except queue.Empty:
                     pass
-            del dev
+            del dev, playback, ctx
 
     def _pairs(self) -> Iterator[tuple[object, object]]:
         """Each depth frame with the colour frame nearest in time (the colour frame may be reused)."""
