@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 RAW = argparse.RawDescriptionHelpFormatter
@@ -81,10 +82,11 @@ def _benchmark(args) -> int:
                             n_thumbnails=args.thumbnails, progress=not args.quiet, overwrite=args.overwrite)
     for name, entry in summary["protocols"].items():
         first = entry["ci95"]["metric"]
-        value = entry["metrics"][first]
-        nan = f", {entry['n_nan']} NaN sample(s)" if entry["n_nan"] else ""
-        print(f"{summary['method']} | {name} v{entry['version']}: {first} = {value:.4g} "
-              f"[{entry['ci95']['low']:.4g}, {entry['ci95']['high']:.4g}]{nan}")
+        value, ci = entry["metrics"][first], entry["ci95"]
+        shown = (f"{value:.4g} [{ci['low']:.4g}, {ci['high']:.4g}]" if math.isfinite(value)
+                 else "n/a (no sample could be scored)")
+        nan = f", {entry['n_nan']} NaN sample(s), listed in summary.json" if entry["n_nan"] else ""
+        print(f"{summary['method']} | {name} v{entry['version']}: {first} = {shown}{nan}")
     print(f"wrote {args.out}/summary.json, per_sample.csv, leaderboard.md", file=sys.stderr)
     return 0
 
