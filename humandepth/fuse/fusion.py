@@ -29,7 +29,8 @@ from humandepth.fuse.frames import FrameSequence, color_on_depth
 from humandepth.fuse.integrate import TSDFParams, TSDFVolume
 from humandepth.fuse.motion import MotionParams, frame_statistics, moved_frames, noise_sigma, residual_arrays
 from humandepth.fuse.poses import OdometryParams, PoseResult, known_poses, odometry_poses, pose_errors
-from humandepth.fuse.surface import FusedSurface, Render
+from humandepth.fuse.reliability import ReliabilityParams, vertex_support
+from humandepth.fuse.surface import FusedSurface, Render, depth_steps
 from humandepth.fuse.truth import masked_mae_mm, summarise
 
 POSE_METHODS = ("known", "odometry")
@@ -45,6 +46,11 @@ class FuseConfig:
     the time per frame, down); None integrates everything nearer than ``depth_max``.
     ``min_depth_fraction``: frames with a smaller fraction of valid depth pixels are rejected.
     ``color``: integrate colour too (vertex colours of the PLY meshes; slower).
+    ``reliability``: leave parts of the person the raw frames do not support out of the ground-truth
+    mask (:mod:`humandepth.fuse.reliability`); None keeps them.
+    ``edge_step``: leave pixels next to a depth step larger than this (metres) in the ground-truth
+    render out of the mask: a TSDF places a step only to within a voxel, so depth right at an
+    occluding edge is unreliable; None keeps them.
     """
 
     poses: str = "odometry"
@@ -59,6 +65,8 @@ class FuseConfig:
     min_depth_fraction: float = 0.01
     odometry: OdometryParams = field(default_factory=OdometryParams)
     motion: MotionParams = field(default_factory=MotionParams)
+    reliability: ReliabilityParams | None = field(default_factory=ReliabilityParams)
+    edge_step: float | None = 0.03
     compare_known_poses: bool = True
 
     def __post_init__(self):
@@ -71,7 +79,9 @@ class FuseConfig:
                 "depth_max": self.depth_max, "depth_margin": self.depth_margin, "roi_radius": self.roi_radius,
                 "weight_threshold": self.weight_threshold, "color": self.color,
                 "min_depth_fraction": self.min_depth_fraction, "odometry": self.odometry.to_dict(),
-                "motion": self.motion.to_dict()}
+                "motion": self.motion.to_dict(),
+                "reliability": self.reliability.to_dict() if self.reliability else None,
+                "edge_step": self.edge_step}
 
 
 @dataclass
@@ -181,14 +191,35 @@ def build_surface(seq: FrameSequence, ids: list[str], poses: dict, params: TSDFP
 
 
 def residuals(seq: FrameSequence, surface: FusedSurface, ids: list[str], poses: dict):
-    """Per frame: (r, z) of raw depth vs the fused person surface in the frame's depth camera."""
+    """Per frame: (r, z) of raw depth vs the fused person surface in the frame's depth camera, and
+    the fused depth rendered there (H, W)."""
     by_id = {f.id: f for f in seq.frames}
-    out = {}
+    out, renders = {}, {}
     for fid in ids:
         cam = Camera(seq.depth_camera.K, seq.depth_camera.width, seq.depth_camera.height, poses[fid])
         rd = surface.render(cam)
-        out[fid] = residual_arrays(by_id[fid].depth, rd.depth, rd.mask)
-    return out
+        out[fid] = residual_arrays(by_id[fid].depth, rd.depth, rd.person)
+        renders[fid] = rd.depth
+    return out, renders
+
+
+def apply_support(seq: FrameSequence, surface: FusedSurface, ids: list[str], poses: dict, sigma_n: float,
+                  voxel: float, params: ReliabilityParams, renders: dict | None = None) -> dict:
+    """Mark the person triangles the raw frames ``ids`` do not support (see
+    :mod:`humandepth.fuse.reliability`); returns its statistics."""
+    by_id = {f.id: f for f in seq.frames}
+    cam_d = seq.depth_camera
+    frames = []
+    for fid in ids:
+        cam = Camera(cam_d.K, cam_d.width, cam_d.height, poses[fid])
+        fused = renders[fid] if renders is not None and fid in renders else surface.render(cam).depth
+        frames.append((by_id[fid].depth, cam, fused))
+    vids = np.unique(surface.tris[surface.person])
+    supported, stats = vertex_support(surface.verts[vids], frames, sigma_n, voxel, params)
+    surface.set_supported_vertices(vids, supported)
+    stats["person_triangles_supported_fraction"] = round(
+        float(np.sum(surface.person & surface.supported) / max(np.sum(surface.person), 1)), 4)
+    return stats
 
 
 def _coverage(mask: np.ndarray) -> float:
@@ -243,7 +274,7 @@ def fuse_sequence(seq: FrameSequence, cfg: FuseConfig | None = None, progress=No
     while True:
         say("integrate", len(used))
         surface, facts = build_surface(seq, used, pr.poses, params, cfg.device, cfg.color, cfg.roi_radius)
-        res = residuals(seq, surface, posed, pr.poses)
+        res, renders = residuals(seq, surface, posed, pr.poses)
         sigma_n = noise_sigma([r / z**2 for fid, (r, z) in res.items() if fid in used])
         stats = {fid: frame_statistics(r, z, sigma_n, cfg.motion.k, cfg.voxel) for fid, (r, z) in res.items()}
         moved = moved_frames(stats, used, cfg.motion)
@@ -258,7 +289,9 @@ def fuse_sequence(seq: FrameSequence, cfg: FuseConfig | None = None, progress=No
                              "outlier_fraction": stats[fid]["outlier_fraction"],
                              "median_abs_mm": stats[fid]["median_abs_mm"]}
         used = [fid for fid in used if fid not in moved]
-    # per-frame ground truth in the colour cameras
+    # keep only what the frames support, then per-frame ground truth in the colour cameras
+    support = (apply_support(seq, surface, used, pr.poses, sigma_n, cfg.voxel, cfg.reliability, renders)
+               if cfg.reliability is not None else None)
     say("ground truth", len(used))
     by_id = {f.id: f for f in seq.frames}
     frames_out, not_written = [], {}
@@ -266,6 +299,8 @@ def fuse_sequence(seq: FrameSequence, cfg: FuseConfig | None = None, progress=No
     for fid in used:
         cam = Camera(cam_c.K, cam_c.width, cam_c.height, seq.color_pose(pr.poses[fid]))
         rd = surface.render(cam)
+        if cfg.edge_step:
+            rd.mask &= ~depth_steps(rd.depth, cfg.edge_step)
         if rd.mask.sum() == 0:
             not_written[fid] = "person_not_in_view"
             continue
@@ -284,6 +319,7 @@ def fuse_sequence(seq: FrameSequence, cfg: FuseConfig | None = None, progress=No
         "integration": {"depth_max_m": round(depth_max, 4), "subject_distance_m": round(d_subject, 4),
                         "rounds": rounds},
         "surface": surface.stats(),
+        "support": support,
         "noise": {"sigma_mm_at_1m": round(sigma_n * 1000, 3),
                   "sigma_mm_at_subject": round(sigma_n * d_subject**2 * 1000, 3)},
         "residuals": {fid: stats[fid] for fid in posed},
@@ -292,18 +328,22 @@ def fuse_sequence(seq: FrameSequence, cfg: FuseConfig | None = None, progress=No
         "timing_s": {"poses": round(t_poses, 3)},
     }
     if seq.truth is not None:
-        report["truth"] = truth_report(seq, cfg, pr, used, params, surface, frames_out)
+        report["truth"] = truth_report(seq, cfg, pr, used, params, surface, frames_out, sigma_n)
     report["timing_s"]["total"] = round(time.perf_counter() - t_start, 3)
     return FusionResult(surface, frames_out, {fid: pr.poses[fid] for fid in used}, report)
 
 
-def _fused_mae(seq: FrameSequence, frames: list[FrameTruth]) -> tuple[list, list, list]:
+def _fused_mae(seq: FrameSequence, frames: list[FrameTruth], unfiltered: bool = False) -> tuple[list, list, list]:
+    """Per frame MAE (mm) on the truth mask, coverage of the truth mask, and the fraction of the fused
+    mask outside the truth mask.  ``unfiltered``: on the whole fused person (no support/edge filter)."""
     maes, covers, false_pos = [], [], []
     for ft in frames:
         if not seq.truth.has(ft.id):
             continue
         td, tm = seq.truth.in_color(ft.id)
-        mae, cover = masked_mae_mm(ft.render.person_depth(), td, tm)
+        r = ft.render
+        est = np.where(r.person, r.depth, 0) if unfiltered else r.person_depth()
+        mae, cover = masked_mae_mm(est, td, tm)
         maes.append(mae)
         covers.append(cover)
         m = ft.render.mask
@@ -312,7 +352,7 @@ def _fused_mae(seq: FrameSequence, frames: list[FrameTruth]) -> tuple[list, list
 
 
 def truth_report(seq: FrameSequence, cfg: FuseConfig, pr: PoseResult, used: list[str], params: TSDFParams,
-                 surface: FusedSurface, frames: list[FrameTruth]) -> dict:
+                 surface: FusedSurface, frames: list[FrameTruth], sigma_n: float) -> dict:
     """``gt_mae_mm`` (raw_frame, fused_known_poses, fused) on the truth's person mask, and more."""
     truth = seq.truth
     by_id = {f.id: f for f in seq.frames}
@@ -322,9 +362,12 @@ def truth_report(seq: FrameSequence, cfg: FuseConfig, pr: PoseResult, used: list
             td, tm = truth.in_depth(fid)
             raw.append(masked_mae_mm(by_id[fid].depth, td, tm)[0])
     fused, covers, false_pos = _fused_mae(seq, frames)
+    unfiltered, cover_unf, _ = _fused_mae(seq, frames, unfiltered=True)
     out = {"gt_mae_mm": {"raw_frame": summarise(raw)["mean"] if raw else None,
                          "fused": summarise(fused).get("mean")},
            "per_frame_mae_mm": {"raw_frame": summarise(raw), "fused": summarise(fused)},
+           "fused_unfiltered": {"mae_mm": summarise(unfiltered), "coverage_of_truth_mask": summarise(cover_unf),
+                                "what": "the whole fused person, without the support and edge filters"},
            "fused_coverage_of_truth_mask": summarise(covers),
            "fused_mask_outside_truth_fraction": summarise(false_pos),
            "truth": truth.describe()}
@@ -334,9 +377,16 @@ def truth_report(seq: FrameSequence, cfg: FuseConfig, pr: PoseResult, used: list
         true_poses = {fid: truth.depth_pose(fid) for fid in used}
         out["pose_error"] = pose_errors(pr.poses, true_poses)
         surf_k, _ = build_surface(seq, used, true_poses, params, cfg.device, cfg.color, cfg.roi_radius)
+        if cfg.reliability is not None:
+            apply_support(seq, surf_k, used, true_poses, sigma_n, cfg.voxel, cfg.reliability)
         cam_c = seq.color_camera
-        frames_k = [FrameTruth(fid, c, surf_k.render(c), {}) for fid in used
-                    for c in [Camera(cam_c.K, cam_c.width, cam_c.height, seq.color_pose(true_poses[fid]))]]
+        frames_k = []
+        for fid in used:
+            c = Camera(cam_c.K, cam_c.width, cam_c.height, seq.color_pose(true_poses[fid]))
+            rd = surf_k.render(c)
+            if cfg.edge_step:
+                rd.mask &= ~depth_steps(rd.depth, cfg.edge_step)
+            frames_k.append(FrameTruth(fid, c, rd, {}))
         mk = _fused_mae(seq, frames_k)[0]
         out["gt_mae_mm"]["fused_known_poses"] = summarise(mk).get("mean")
         out["per_frame_mae_mm"]["fused_known_poses"] = summarise(mk)

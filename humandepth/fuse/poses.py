@@ -6,8 +6,9 @@ Estimated poses (``--poses odometry``), all from the whole scene (floor, walls, 
    terms) from each frame to the previous frame that tracked; a frame that does not track (too few
    correspondences) is rejected and the next one is tried against the last good frame;
 2. keyframes every ``keyframe_every`` tracked frames; loop closures: odometry between every pair of
-   non-adjacent keyframes, initialised by the chained poses, kept when it converges with enough
-   overlap and stays close to the chain (a loop closure corrects drift, it never teleports);
+   keyframes that are not already neighbours in the chain, initialised by the chained poses, kept
+   when it converges with enough overlap and stays close to the chain (a loop closure corrects
+   drift, it never teleports);
 3. a pose graph (odometry edges certain, loop closures uncertain) optimised with Open3D's
    Levenberg-Marquardt global optimisation, which prunes loop closures that disagree.
 
@@ -160,7 +161,9 @@ def odometry_poses(seq: FrameSequence, params: OdometryParams | None = None, ski
     keyframes = list(range(0, len(nodes), max(1, p.keyframe_every)))
     tried, accepted = 0, 0
     for a_pos, a in enumerate(keyframes):
-        for b in keyframes[a_pos + 2:]:
+        for b in keyframes[a_pos + 1:]:
+            if b - a < 2:
+                continue  # already an odometry edge
             na, nb = nodes[a], nodes[b]
             init = np.linalg.inv(world_from_cam[nb]) @ world_from_cam[na]  # p_b = init p_a
             tried += 1

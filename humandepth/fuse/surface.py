@@ -32,13 +32,16 @@ class Render:
     """A render of the fused surface from one camera.
 
     depth: (H, W) float32 planar z (metres) of the first surface hit, 0 = miss.
-    mask: (H, W) bool, the first hit is the person.
+    mask: (H, W) bool, the first hit is the person, on a part the raw frames support
+        (:mod:`humandepth.fuse.reliability`).
+    person: (H, W) bool, the first hit is the person (supported or not).
     normal: (H, W, 3) float32 unit normals in the camera frame facing the camera, 0 = miss.
     """
 
     depth: np.ndarray
     mask: np.ndarray
     normal: np.ndarray
+    person: np.ndarray | None = None
 
     def person_depth(self) -> np.ndarray:
         """(H, W) float32 depth on the person, 0 elsewhere."""
@@ -117,6 +120,7 @@ class FusedSurface:
         self.tris = np.asarray(tris, dtype=np.int64)
         self.colors = colors
         self.person = np.ones(len(self.tris), bool) if person is None else np.asarray(person, bool)
+        self.supported = np.ones(len(self.tris), bool)  # see humandepth.fuse.reliability
         self._scene = None
 
     # -- the person ---------------------------------------------------------------------------
@@ -214,15 +218,23 @@ class FusedSurface:
         H, W = cam.height, cam.width
         depth = np.zeros(len(t), np.float32)
         depth[hit] = t[hit]
+        person = np.zeros(len(t), bool)
+        person[hit] = self.person[prim[hit]]
         mask = np.zeros(len(t), bool)
-        mask[hit] = self.person[prim[hit]]
+        mask[hit] = self.person[prim[hit]] & self.supported[prim[hit]]
         normal = np.zeros((len(t), 3), np.float32)
         n_cam = n_world[hit] @ cam.cam_from_world[:3, :3].T.astype(np.float32)
         facing = np.sum(n_cam * self._rays(cam)[hit], axis=1)
         n_cam[facing > 0] *= -1
         n_cam /= np.maximum(np.linalg.norm(n_cam, axis=1, keepdims=True), 1e-12)
         normal[hit] = n_cam
-        return Render(depth.reshape(H, W), mask.reshape(H, W), normal.reshape(H, W, 3))
+        return Render(depth.reshape(H, W), mask.reshape(H, W), normal.reshape(H, W, 3), person.reshape(H, W))
+
+    def set_supported_vertices(self, person_vertex_ids: np.ndarray, supported: np.ndarray) -> None:
+        """Mark person triangles touching an unsupported vertex (``person_vertex_ids[~supported]``)."""
+        bad = np.zeros(len(self.verts), bool)
+        bad[np.asarray(person_vertex_ids)[~np.asarray(supported, bool)]] = True
+        self.supported = ~bad[self.tris].any(axis=1)
 
     # -- output ---------------------------------------------------------------------------------
 
@@ -238,13 +250,28 @@ class FusedSurface:
     def stats(self) -> dict:
         v, t, _ = self.person_mesh()
         out = {"vertices": int(len(self.verts)), "triangles": int(len(self.tris)),
-               "person_vertices": int(len(v)), "person_triangles": int(len(t))}
+               "person_vertices": int(len(v)), "person_triangles": int(len(t)),
+               "person_triangles_supported": int(np.sum(self.person & self.supported))}
         if len(t):
             a = v[t[:, 1]] - v[t[:, 0]]
             b = v[t[:, 2]] - v[t[:, 0]]
             out["person_area_m2"] = round(float(0.5 * np.linalg.norm(np.cross(a, b), axis=1).sum()), 4)
             out["person_bounds_m"] = [np.round(v.min(axis=0), 4).tolist(), np.round(v.max(axis=0), 4).tolist()]
         return out
+
+
+def depth_steps(depth: np.ndarray, step: float) -> np.ndarray:
+    """(H, W) bool: pixels next to (4-neighbour) a depth jump larger than ``step`` metres; no depth
+    counts as far away, so the silhouette is a step too."""
+    z = np.where(depth > 0, depth, np.float32(1e4))
+    out = np.zeros(z.shape, bool)
+    dv = np.abs(np.diff(z, axis=0)) > step
+    dh = np.abs(np.diff(z, axis=1)) > step
+    out[:-1] |= dv
+    out[1:] |= dv
+    out[:, :-1] |= dh
+    out[:, 1:] |= dh
+    return out
 
 
 def write_ply(path, verts: np.ndarray, tris: np.ndarray, colors: np.ndarray | None = None) -> None:
