@@ -15,9 +15,12 @@ around), and each is pushed out along the body normal by an offset made of
 - hems, cuffs and collars as real steps: a band near every opening is thicker, and every opening ends in a
   wall that goes back down to the layer underneath.
 
-Every displacement is non-negative, and afterwards every garment vertex closer to the body than the
-clearance (concave places such as armpits) is pushed out to it; the remaining number of vertices inside the
-body is counted and recorded (``inside_vertices``, 0 by construction).
+Every displacement is non-negative.  Afterwards every garment vertex is tested against the closed body
+surface (ray parity, confirmed by the side of the closest body surface it lies on); the ones inside
+(concave places such as armpits, creases where skinning folds the skin)
+are moved out to the clearance, and the faces of any vertex that still cannot get out (fabric squeezed inside
+a limb resting on the torso, which no camera can see) are removed.  The counts are recorded
+(``vertices_moved_out_of_body``, ``faces_removed_inside_body``, ``inside_vertices`` = 0 by construction).
 
 Skirts (and the skirt of a dress) hang instead of following the legs: rings from the waist down whose radius
 in each direction is the largest body extent above that ring plus ease and flare, with drape folds.
@@ -202,8 +205,11 @@ def build_outfit(body: BodyInstance, outfit: list[dict], rng: np.random.Generato
         if kind in ("skirt", "dress"):
             garments.append(_skirt(dense, body, spec, g_rng, scene))
     inside = sum(g.params["inside_vertices"] for g in garments)
-    min_sd = min((g.params["min_body_distance_m"] for g in garments), default=float("inf"))
-    return garments, {"inside_vertices": inside, "min_body_distance_m": min_sd}
+    moved = sum(g.params["vertices_moved_out_of_body"] for g in garments)
+    removed = sum(g.params["faces_removed_inside_body"] for g in garments)
+    return garments, {"inside_vertices": inside, "vertices_moved_out_of_body": moved,
+                      "faces_removed_inside_body": removed,
+                      "test": "every garment vertex: ray parity, confirmed by the closest body surface's side"}
 
 
 def _closest(scene, body: BodyInstance, points: np.ndarray):
@@ -231,41 +237,61 @@ def _body_normals(body: BodyInstance) -> np.ndarray:
     return cached
 
 
-def _push_out(scene, body: BodyInstance, points: np.ndarray, clearance: float, directions: np.ndarray):
-    """Move points nearer to the body than ``clearance`` (or inside it) out to ``clearance``.
+def _occupied(scene, points: np.ndarray) -> np.ndarray:
+    """(P,) bool: inside the closed body surface by ray parity (see :func:`_inside`)."""
+    import open3d as o3d
 
-    Points the closest-point move cannot free (in creases where skinning folds the skin over itself) are
-    marched along ``directions`` (unit, outward; P x 3) in 3 mm steps, up to 4 cm, until ray parity says
-    they are outside.  Returns ``(points, prim, sd)``: the points, the body face each is closest to, and each
-    point's signed distance to the body after the moves (moved points are queried again).
+    if len(points) == 0:
+        return np.zeros(0, bool)
+    return scene.compute_occupancy(o3d.core.Tensor(np.ascontiguousarray(points, np.float32))).numpy() > 0.5
+
+
+def _inside(scene, body: BodyInstance, points: np.ndarray):
+    """``(inside, (closest, normal))`` for (P, 3) points: inside the body by ray parity *and* behind the closest
+    body surface (its smooth normal).  Parity alone is fooled where the posed body overlaps itself anywhere
+    along the ray (skin folded by skinning at a shoulder); the closest-surface test alone by creases."""
+    inside = _occupied(scene, points)
+    closest = np.zeros((len(points), 3))
+    normal = np.zeros((len(points), 3))
+    idx = np.flatnonzero(inside)
+    if idx.size:
+        sd, (c, n, _) = _closest(scene, body, points[idx])
+        inside[idx] = sd < 0
+        closest[idx], normal[idx] = c, n
+    return inside, (closest, normal)
+
+
+def _push_out(scene, body: BodyInstance, points: np.ndarray, clearance: float, directions: np.ndarray):
+    """Move the points that lie inside the body (:func:`_inside`) out of it.
+
+    An inside point first moves to ``clearance`` outside the closest body point (along the smooth surface
+    normal there); points that does not free are marched along ``directions`` (unit, outward; P x 3) in 3 mm
+    steps, up to 4 cm.  Returns ``(points, inside, moved)``: the points, the (P,) bool of those still inside,
+    and how many had to move.
     """
     points = points.copy()
-    sd, (closest, n, prim) = _closest(scene, body, points)
-    todo = np.flatnonzero(sd < clearance * 0.999)
-    for _ in range(3):
-        if todo.size == 0:
+    inside, (closest, normal) = _inside(scene, body, points)
+    idx = np.flatnonzero(inside)
+    moved = int(idx.size)
+    for _ in range(2):
+        if idx.size == 0:
             break
-        points[todo] = closest[todo] + n[todo] * clearance
-        sd_t, (c_t, n_t, p_t) = _closest(scene, body, points[todo])
-        sd[todo], closest[todo], n[todo], prim[todo] = sd_t, c_t, n_t, p_t
-        todo = todo[sd_t < clearance * 0.5]
-    stuck = np.flatnonzero(_inside(scene, points, sd))
-    if stuck.size:
-        import open3d as o3d
-
-        start = points[stuck].copy()
-        free = np.zeros(len(stuck), bool)
+        points[idx] = closest[idx] + normal[idx] * clearance
+        still, (c, n) = _inside(scene, body, points[idx])
+        closest[idx], normal[idx] = c, n
+        idx = idx[still]
+    if idx.size:
+        start = points[idx].copy()
         for k in range(1, 14):
-            cand = start + directions[stuck] * (0.003 * k)
-            occ = scene.compute_occupancy(o3d.core.Tensor(np.ascontiguousarray(cand, np.float32))).numpy() < 0.5
-            newly = occ & ~free
-            points[stuck[newly]] = cand[newly]
-            free |= occ
-            if free.all():
+            cand = start + directions[idx] * (0.003 * k)
+            free = ~_inside(scene, body, cand)[0]
+            points[idx[free]] = cand[free]
+            idx, start = idx[~free], start[~free]
+            if idx.size == 0:
                 break
-        sd_t, (_, _, p_t) = _closest(scene, body, points[stuck])
-        sd[stuck], prim[stuck] = sd_t, p_t
-    return points, prim, sd
+    inside = np.zeros(len(points), bool)
+    inside[idx] = True
+    return points, inside, moved
 
 
 def _coverage(dense: DenseBody, spec: dict, region: str) -> np.ndarray:
@@ -366,34 +392,17 @@ def _fitted(dense: DenseBody, body: BodyInstance, spec: dict, rng: np.random.Gen
     verts, faces_all = _add_hem_walls(outer, f, x + n * inner_d[:, None])
     wall_src = _wall_sources(f)
     directions = np.concatenate([n, n[wall_src]])
-    verts, _, sd = _push_out(scene, body, verts, CLEARANCE, directions)
+    verts, inside, moved = _push_out(scene, body, verts, CLEARANCE, directions)
     d_eff = np.einsum("ij,ij->i", verts[: len(used)] - x, n)
     dense.under[used] = np.maximum(dense.under[used], d_eff)
     labels = dense.parts[used]
     nlab = len(verts) - len(labels)
     labels_all = np.concatenate([labels, labels[wall_src][:nlab]]) if nlab else labels
-    return _finish(spec["type"], spec, verts, faces_all, labels_all, _colours(spec, rest, wall_src, nlab), sd,
-                   _inside(scene, verts, sd))
+    return _finish(spec["type"], spec, verts, faces_all, labels_all, _colours(spec, rest, wall_src, nlab),
+                   inside, moved)
 
 
-def _inside(scene, points: np.ndarray, sd: np.ndarray) -> np.ndarray:
-    """(P,) bool: inside the body by both tests, behind the closest surface (``sd < 0``) and by ray parity.
-
-    The second test keeps points the first misjudges in creases where linear-blend skinning folds the skin
-    over itself (e.g. the top of a lowered shoulder); the parity test alone would miss points inside two
-    overlapping limbs.
-    """
-    import open3d as o3d
-
-    inside = sd < 0
-    idx = np.flatnonzero(inside)
-    if idx.size:
-        occ = scene.compute_occupancy(o3d.core.Tensor(np.ascontiguousarray(points[idx], np.float32))).numpy()
-        inside[idx] = occ > 0.5
-    return inside
-
-
-def _finish(name: str, spec: dict, verts, faces, vertex_labels, vertex_colours, sd, inside) -> Garment:
+def _finish(name: str, spec: dict, verts, faces, vertex_labels, vertex_colours, inside, moved: int) -> Garment:
     """Drop the faces touching a vertex still inside the body (fabric squeezed inside a limb resting on the
     torso, which no camera can see), then assemble the garment with its labels, colours and check results."""
     keep = ~np.any(inside[faces], axis=1)
@@ -403,15 +412,15 @@ def _finish(name: str, spec: dict, verts, faces, vertex_labels, vertex_colours, 
     remap[used] = np.arange(len(used))
     faces = remap[faces]
     verts, vertex_labels, vertex_colours = verts[used], vertex_labels[used], vertex_colours[used]
-    sd, inside = sd[used], inside[used]
+    inside = inside[used]
     fp = vertex_labels[faces]
     face_parts = np.where(fp[:, 1] == fp[:, 2], fp[:, 1], fp[:, 0]).astype(np.uint8)
     mesh = trimesh.Trimesh(verts, faces, process=False)
     mesh.visual = trimesh.visual.ColorVisuals(mesh, vertex_colors=vertex_colours)
     params = {k: v for k, v in spec.items()}
     params.update(type=name, vertices=int(len(verts)), faces=int(len(faces)), license=LICENSE,
-                  faces_removed_inside_body=int((~keep).sum()), inside_vertices=int(inside.sum()),
-                  min_body_distance_m=round(float(sd.min()), 6))
+                  vertices_moved_out_of_body=moved, faces_removed_inside_body=int((~keep).sum()),
+                  inside_vertices=int(inside.sum()))
     return Garment(name, mesh, face_parts, params)
 
 
@@ -524,14 +533,23 @@ def _skirt(dense: DenseBody, body: BodyInstance, spec: dict, rng: np.random.Gene
     radial = all_v - pelvis
     radial[:, 1] = 0.0
     radial /= np.maximum(np.linalg.norm(radial, axis=1, keepdims=True), 1e-9)
-    all_v, prim, sd = _push_out(scene, body, all_v, CLEARANCE, radial)
-    labels = body.face_parts[prim]
+    all_v, inside, moved = _push_out(scene, body, all_v, CLEARANCE, radial)
+    labels = _nearest_body_labels(body, all_v)
     h_coord = ys[:, None].repeat(n_ang, 1).ravel()
     around = np.tile(theta, n_ring)
     rest_like = np.stack([np.sin(around) * 0.15, h_coord - y_waist, np.cos(around) * 0.15], 1)
     name = "skirt" if spec["type"] == "skirt" else "dress_skirt"
-    return _finish(name, spec, all_v, all_f, labels, _colours(spec, rest_like, wall_src, nlab), sd,
-                   _inside(scene, all_v, sd))
+    return _finish(name, spec, all_v, all_f, labels, _colours(spec, rest_like, wall_src, nlab), inside, moved)
+
+
+def _nearest_body_labels(body: BodyInstance, points: np.ndarray) -> np.ndarray:
+    """Part label of the body vertex nearest to each point (the part a hanging garment covers)."""
+    from scipy.spatial import cKDTree
+
+    sel = np.flatnonzero(np.isin(body.vertex_parts, [PART["torso"]] + [
+        PART[f"{s}_{k}"] for s in ("left", "right") for k in ("upper_leg", "lower_leg", "foot")]))
+    _, nearest = cKDTree(body.vertices[sel]).query(points)
+    return body.vertex_parts[sel[nearest]]
 
 
 def _colours(spec: dict, rest: np.ndarray, wall_src: np.ndarray, nwall: int) -> np.ndarray:

@@ -143,7 +143,7 @@ def sample_person(seed, body: str = "anny", *, clothed: bool = True, outfit: tup
                                                                                         skin))
     meshes, face_parts = [body_mesh], [inst.face_parts]
     garments_params: list[dict] = []
-    check = {"inside_vertices": 0, "min_body_distance_m": None}
+    check: dict = {"inside_vertices": 0}
     if clothed:
         specs = sample_outfit(rng, outfit)
         garments, check = build_outfit(inst, specs, rng)
