@@ -111,21 +111,27 @@ def sample_background(rng: np.random.Generator, height: int, width: int, images:
     c1 = _hsv_to_rgb(rng.random(), rng.uniform(0, 0.7), rng.uniform(0.1, 0.95))
     c2 = _hsv_to_rgb(rng.random(), rng.uniform(0, 0.7), rng.uniform(0.1, 0.95))
     params: dict = {"kind": kind, "colour": [round(float(c), 4) for c in c1]}
-    yy, xx = np.mgrid[0:height, 0:width] / max(height, width)
     if kind == "solid":
         img = np.broadcast_to(c1, (height, width, 3))
     elif kind == "gradient":
+        yy, xx = np.mgrid[0:height, 0:width] / max(height, width)
         ang = rng.uniform(0, 2 * np.pi)
         t = np.clip((np.cos(ang) * xx + np.sin(ang) * yy) - min(0, np.cos(ang)) - min(0, np.sin(ang)), 0, 1)
         img = c1 * (1 - t[..., None]) + c2 * t[..., None]
         params.update(colour2=[round(float(c), 4) for c in c2], angle=round(float(ang), 4))
-    elif kind == "texture":
+    elif kind == "texture":  # a sum of plane waves, evaluated on a quarter-resolution grid and upsampled
+        from PIL import Image
+
         n = 12
-        k = rng.uniform(2, 40, n)
+        k = rng.uniform(2, 14, n)
         dirs = rng.normal(size=(n, 2))
         ph = rng.uniform(0, 6.28, n)
-        t = np.sin((xx[..., None] * dirs[:, 0] + yy[..., None] * dirs[:, 1]) * k + ph).mean(-1) * 1.5 + 0.5
-        img = c1 * (1 - np.clip(t, 0, 1)[..., None]) + c2 * np.clip(t, 0, 1)[..., None]
+        hs, ws = max(height // 4, 2), max(width // 4, 2)
+        ys, xs = np.mgrid[0:hs, 0:ws] / max(hs, ws)
+        t = np.sin((xs[..., None] * dirs[:, 0] + ys[..., None] * dirs[:, 1]) * k + ph).mean(-1) * 1.5 + 0.5
+        t = np.clip(t, 0, 1).astype(np.float32)
+        t = np.asarray(Image.fromarray(t).resize((width, height), Image.BILINEAR), np.float64)
+        img = c1 * (1 - t[..., None]) + c2 * t[..., None]
         params.update(colour2=[round(float(c), 4) for c in c2], waves=n)
     else:
         from PIL import Image

@@ -389,8 +389,7 @@ def _fitted(dense: DenseBody, body: BodyInstance, spec: dict, rng: np.random.Gen
     outer = x + n * d[:, None]
     # walls at every opening: from the outer boundary back down to the layer underneath
     inner_d = base - spec["thickness_m"]
-    verts, faces_all = _add_hem_walls(outer, f, x + n * inner_d[:, None])
-    wall_src = _wall_sources(f)
+    verts, faces_all, wall_src = _add_hem_walls(outer, f, x + n * inner_d[:, None])
     directions = np.concatenate([n, n[wall_src]])
     verts, inside, moved = _push_out(scene, body, verts, CLEARANCE, directions)
     d_eff = np.einsum("ij,ij->i", verts[: len(used)] - x, n)
@@ -429,12 +428,6 @@ def _used_vertices(faces: np.ndarray, n: int) -> np.ndarray:
     return np.flatnonzero(np.bincount(faces.reshape(-1), minlength=n))
 
 
-def _wall_sources(faces: np.ndarray) -> np.ndarray:
-    """Vertex ids of the boundary vertices, in the order :func:`_add_hem_walls` duplicates them (twice)."""
-    bverts = _used_vertices(_boundary_edges(faces), int(faces.max()) + 1)
-    return np.concatenate([bverts, bverts])
-
-
 def _boundary_edges(faces: np.ndarray) -> np.ndarray:
     e = faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2)
     n = int(faces.max()) + 1
@@ -446,10 +439,14 @@ def _boundary_edges(faces: np.ndarray) -> np.ndarray:
 
 def _add_hem_walls(outer: np.ndarray, faces: np.ndarray, inner: np.ndarray):
     """Append a wall (two triangles per boundary edge) from the boundary to ``inner`` positions; wall
-    vertices are separate copies so the wall keeps its own normals."""
+    vertices are separate copies so the wall keeps its own normals.
+
+    Returns ``(vertices, faces, wall_src)``: ``wall_src`` (2B,) gives the original vertex each appended wall
+    vertex copies (the B boundary vertices, twice: top then bottom row).
+    """
     bedges = _boundary_edges(faces)
     if len(bedges) == 0:
-        return outer, faces
+        return outer, faces, np.zeros(0, np.int64)
     bverts = _used_vertices(bedges, len(outer))
     nb = len(bverts)
     outer, inner = outer.copy(), inner.copy()
@@ -466,7 +463,7 @@ def _add_hem_walls(outer: np.ndarray, faces: np.ndarray, inner: np.ndarray):
     bot[bverts] = len(outer) + nb + np.arange(nb)
     wall = np.concatenate([np.stack([top[a], bot[b], top[b]], 1), np.stack([top[a], bot[a], bot[b]], 1)])
     verts = np.concatenate([outer, outer[bverts], inner[bverts]])
-    return verts, np.concatenate([faces, wall])
+    return verts, np.concatenate([faces, wall]), np.concatenate([bverts, bverts])
 
 
 def _skirt(dense: DenseBody, body: BodyInstance, spec: dict, rng: np.random.Generator, scene) -> Garment:
@@ -527,8 +524,7 @@ def _skirt(dense: DenseBody, body: BodyInstance, spec: dict, rng: np.random.Gene
     inner_r = np.linalg.norm((inner - pelvis)[:, [0, 2]], axis=1, keepdims=True)
     scale = np.maximum(inner_r - spec["thickness_m"] - spec["hem_step_m"], 1e-3) / np.maximum(inner_r, 1e-9)
     inner[:, [0, 2]] = pelvis[[0, 2]] + (inner - pelvis)[:, [0, 2]] * scale
-    all_v, all_f = _add_hem_walls(verts, faces, inner)
-    wall_src = _wall_sources(faces)
+    all_v, all_f, wall_src = _add_hem_walls(verts, faces, inner)
     nlab = len(all_v) - len(verts)
     radial = all_v - pelvis
     radial[:, 1] = 0.0

@@ -241,7 +241,9 @@ def render_mesh(mesh, camera: Camera, *, rgb: bool = True, normal: bool = True, 
     gid = ids.reshape(-1)[pix]
     mesh_of = np.searchsorted(offsets, gid, side="right") - 1
     local = gid - offsets[mesh_of]
-    rays = camera.rays().reshape(-1, 3)[pix]
+    u = (pix % w).astype(np.float64)
+    v = (pix // w).astype(np.float64)
+    rays = np.stack([(u - camera.cx) / camera.fx, (v - camera.cy) / camera.fy, np.ones_like(u)], axis=1)
 
     all_verts = np.concatenate(verts)
     vstart = np.cumsum([0] + [len(v) for v in verts])
