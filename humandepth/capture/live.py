@@ -24,7 +24,8 @@ from humandepth.capture.sdk import (
 )
 from humandepth.capture.take import RECORDING_STEM, prepare_take_dir, write_sidecar
 
-PRESETS = ("custom", "default", "hand", "high_accuracy", "high_density", "medium_density", "remove_ir_pattern")
+PRESETS = ("custom", "default", "edge_enhancement", "hand", "high_accuracy", "high_density", "medium_density",
+           "remove_ir_pattern")
 
 
 def parse_size(text: str, option: str) -> tuple[int, int]:

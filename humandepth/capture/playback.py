@@ -116,8 +116,9 @@ class Recording:
         fmt = sniff_recording(self.path)
         expected = check_sqlite_recording(self.path) if fmt == "rosbag2-sqlite" else None
         r = rs()
+        ctx = r.context()
         try:
-            dev = r.context().load_device(str(self.path))
+            dev = ctx.load_device(str(self.path))
         except RuntimeError as e:
             raise ValueError(f"recording {self.path} cannot be opened by pyrealsense2 {sdk_version()}: {e}") from None
         profiles = _stream_profiles(dev)
@@ -141,8 +142,7 @@ class Recording:
             depth_to_color=d2c,
             expected_frames={k: v for k, v in expected.items() if k in ("depth", "color")} if expected else None,
         )
-        self._d_intr, self._c_intr = d_intr, c_intr
-        del dev
+        del dev, ctx
 
     # -- reading ----------------------------------------------------------------------------------
 
