@@ -3,7 +3,9 @@
 For each resolution and worker count it renders ``--count`` samples into a temporary dataset with the same
 code path as the CLI and prints two figures: *steady* samples/s (from the first written sample to the last,
 i.e. without process start and model loading) and *total* samples/s (everything, start-up included).
-The OpenGL renderer in use (GL_RENDERER) is printed first.  Needs ``humandepth render setup`` once.
+With one worker it also prints the CPU seconds per sample (all threads of the process, writing included),
+which stays meaningful when other jobs share the machine.  The OpenGL renderer in use (GL_RENDERER) is
+printed first.  Needs ``humandepth render setup`` once.
 
     python benchmarks/bench_render.py                     # 256 and 512 px, 1 and 2 workers
     python benchmarks/bench_render.py --count 200 --workers 1 2 4 8 16 --resolutions 512
@@ -28,13 +30,18 @@ def run(out: Path, count: int, resolution: int, workers: int, seed: int) -> dict
 
     cfg = GeneratorConfig(resolution=resolution)
     stamps: list[float] = []
+    cpu = None
     t0 = time.time()
     with DatasetWriter(out, name=out.name, kind="synthetic", generator={"bench": True}) as writer:
         if workers == 1:
             rd._init_worker(cfg.to_dict(), seed)
-            for i in range(count):
+            writer.add(rd._render_one(0))  # warm-up: model loading and the GL context
+            stamps.append(time.time())
+            c0 = time.process_time()
+            for i in range(1, count):
                 writer.add(rd._render_one(i))
                 stamps.append(time.time())
+            cpu = (time.process_time() - c0) / max(count - 1, 1)
         else:
             with mp.get_context("spawn").Pool(workers, initializer=rd._init_worker,
                                               initargs=(cfg.to_dict(), seed, True)) as pool:
@@ -45,7 +52,7 @@ def run(out: Path, count: int, resolution: int, workers: int, seed: int) -> dict
     steady = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else float("nan")
     return {"resolution": resolution, "workers": workers, "count": count,
             "steady_samples_per_s": round(steady, 3), "total_samples_per_s": round(count / (t_end - t0), 3),
-            "seconds": round(t_end - t0, 2)}
+            "seconds": round(t_end - t0, 2), "cpu_s_per_sample": round(cpu, 4) if cpu is not None else None}
 
 
 def main() -> None:
@@ -63,14 +70,16 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
           f"GL {info['platform']}: {info['gl_renderer']}")
     results = []
-    print(f"{'res':>5} {'workers':>7} {'count':>5} {'steady/s':>9} {'total/s':>8} {'seconds':>8}")
+    print(f"load average before: {os.getloadavg()[0]:.2f} (other processes share these CPUs)")
+    print(f"{'res':>5} {'workers':>7} {'count':>5} {'steady/s':>9} {'total/s':>8} {'seconds':>8} {'cpu s/sample':>12}")
     for res in args.resolutions:
         for w in args.workers:
             with tempfile.TemporaryDirectory() as tmp:
                 r = run(Path(tmp) / f"bench-{res}-{w}", args.count, res, w, args.seed)
             results.append(r)
+            cpu = f"{r['cpu_s_per_sample']:.3f}" if r["cpu_s_per_sample"] is not None else "-"
             print(f"{res:>5} {w:>7} {args.count:>5} {r['steady_samples_per_s']:>9.2f} "
-                  f"{r['total_samples_per_s']:>8.2f} {r['seconds']:>8.1f}", flush=True)
+                  f"{r['total_samples_per_s']:>8.2f} {r['seconds']:>8.1f} {cpu:>12}", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps({"gl": info, "results": results}, indent=1))
 
