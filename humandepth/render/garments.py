@@ -67,7 +67,7 @@ class DenseBody:
         key = (body.faces.shape, int(body.faces[:50].sum()), len(body.vertices))
         if key not in DenseBody._topology:
             DenseBody._topology[key] = _subdivision_topology(body.faces)
-        edges, faces, face_parent = DenseBody._topology[key]
+        edges, faces, face_parent, self.face_edges, self.edge_faces = DenseBody._topology[key]
         a, b = edges[:, 0], edges[:, 1]
         self.edges, self.faces, self.face_parent = edges, faces, face_parent
         base_n = _body_normals(body)
@@ -103,7 +103,19 @@ def _subdivision_topology(faces: np.ndarray):
     new = np.concatenate([np.stack([a, m01, m20], 1), np.stack([m01, b, m12], 1),
                           np.stack([m20, m12, c], 1), np.stack([m01, m12, m20], 1)])
     parent = np.tile(np.arange(len(faces)), 4)
-    return edges, new.astype(np.int64), parent
+    new = new.astype(np.int64)
+    # the dense mesh's own edges: each face's three edge ids and each edge's (up to two) faces
+    dpairs = np.sort(new[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2), axis=1)
+    _, dinv = np.unique(dpairs, axis=0, return_inverse=True)
+    face_edges = dinv.reshape(-1, 3)
+    edge_faces = np.full((int(dinv.max()) + 1, 2), -1, np.int64)
+    order = np.argsort(dinv, kind="stable")
+    sorted_edges = dinv[order]
+    first = np.r_[True, sorted_edges[1:] != sorted_edges[:-1]]
+    owner = order // 3
+    edge_faces[sorted_edges[first], 0] = owner[first]
+    edge_faces[sorted_edges[~first], 1] = owner[~first]
+    return edges, new, parent, face_edges, edge_faces
 
 
 def _noise(rng: np.random.Generator, points: np.ndarray, wavelength: tuple[float, float], n: int = 8) -> np.ndarray:
@@ -320,11 +332,18 @@ def _fitted(dense: DenseBody, body: BodyInstance, spec: dict, rng: np.random.Gen
             region: str, scene) -> Garment:
     c = dense.coords
     cover_v = _coverage(dense, spec, region)
-    faces = dense.faces[np.all(cover_v[dense.faces], axis=1)]
+    covered = np.all(cover_v[dense.faces], axis=1)
+    faces = dense.faces[covered]
     used = _used_vertices(faces, len(dense.vertices))
     remap = np.full(len(dense.vertices), -1, np.int64)
     remap[used] = np.arange(len(used))
     f = remap[faces]
+    # openings: dense edges with exactly one covered face, directed as in that face
+    ef = dense.edge_faces
+    count = covered[ef[:, 0]].astype(np.int64) + np.where(ef[:, 1] >= 0, covered[np.maximum(ef[:, 1], 0)], False)
+    on_boundary = count[dense.face_edges[covered]] == 1
+    fi, k = np.nonzero(on_boundary)
+    bedges = np.stack([f[fi, k], f[fi, (k + 1) % 3]], axis=1)
     x, n, rest = dense.vertices[used], dense.normals[used], dense.rest[used]
     h = c["torso_h"][used]
     arm_s = np.nan_to_num(c["arm_s"][used], nan=-1.0)
@@ -389,7 +408,7 @@ def _fitted(dense: DenseBody, body: BodyInstance, spec: dict, rng: np.random.Gen
     outer = x + n * d[:, None]
     # walls at every opening: from the outer boundary back down to the layer underneath
     inner_d = base - spec["thickness_m"]
-    verts, faces_all, wall_src = _add_hem_walls(outer, f, x + n * inner_d[:, None])
+    verts, faces_all, wall_src = _add_hem_walls(outer, f, x + n * inner_d[:, None], bedges)
     directions = np.concatenate([n, n[wall_src]])
     verts, inside, moved = _push_out(scene, body, verts, CLEARANCE, directions)
     d_eff = np.einsum("ij,ij->i", verts[: len(used)] - x, n)
@@ -437,14 +456,14 @@ def _boundary_edges(faces: np.ndarray) -> np.ndarray:
     return e[key[pos] != reverse]
 
 
-def _add_hem_walls(outer: np.ndarray, faces: np.ndarray, inner: np.ndarray):
+def _add_hem_walls(outer: np.ndarray, faces: np.ndarray, inner: np.ndarray, bedges: np.ndarray | None = None):
     """Append a wall (two triangles per boundary edge) from the boundary to ``inner`` positions; wall
     vertices are separate copies so the wall keeps its own normals.
 
     Returns ``(vertices, faces, wall_src)``: ``wall_src`` (2B,) gives the original vertex each appended wall
     vertex copies (the B boundary vertices, twice: top then bottom row).
     """
-    bedges = _boundary_edges(faces)
+    bedges = _boundary_edges(faces) if bedges is None else bedges
     if len(bedges) == 0:
         return outer, faces, np.zeros(0, np.int64)
     bverts = _used_vertices(bedges, len(outer))
