@@ -146,3 +146,30 @@ def test_bad_input_is_named():
         render_mesh([np.zeros((3, 3))], cam)
     with pytest.raises(ValueError, match="background"):
         render_mesh(_quad(1, 1), cam, background=np.zeros((5, 5, 3), np.uint8))
+
+
+def test_texture_colours_are_sampled_with_uvs():
+    from PIL import Image
+
+    cam = Camera.from_fov(64, 64, 40)
+    quad = _quad(0.5, 0.5)
+    quad.apply_translation([0, 0, 2.0])
+    tex = np.zeros((2, 2, 3), np.uint8)
+    tex[:, 0] = [255, 0, 0]  # left half red
+    tex[:, 1] = [0, 0, 255]  # right half blue
+    uv = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    quad.visual = trimesh.visual.TextureVisuals(uv=uv, image=Image.fromarray(tex))
+    out = render_mesh(quad, cam, lights=[{"type": "ambient", "intensity": 1.0}])
+    rows, cols = np.nonzero(out["mask"])
+    left = out["rgb"][rows.mean().astype(int), cols.min() + 1]
+    right = out["rgb"][rows.mean().astype(int), cols.max() - 1]
+    assert left[0] > 200 and left[2] < 60 and right[2] > 200 and right[0] < 60
+
+
+def test_nothing_in_view_gives_empty_passes():
+    cam = Camera.from_fov(32, 24, 50)
+    behind = _quad(0.3, 0.3)
+    behind.apply_translation([0, 0, -2.0])
+    out = render_mesh(behind, cam, background=(0.5, 0.5, 0.5))
+    assert not out["mask"].any() and (out["depth"] == 0).all() and (out["normal"] == 0).all()
+    assert (out["rgb"] == 128).all()

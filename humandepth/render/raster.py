@@ -137,11 +137,12 @@ def _albedo(mesh: trimesh.Trimesh, face: np.ndarray, bary: np.ndarray) -> np.nda
             tex = np.asarray(image.convert("RGB"), dtype=np.float64) / 255.0
             uv = np.einsum("pk,pkj->pj", bary, np.asarray(visual.uv, np.float64)[mesh.faces[face]])
             h, w = tex.shape[:2]
-            x = np.mod(uv[:, 0], 1.0) * w - 0.5
-            y = (1.0 - np.mod(uv[:, 1], 1.0)) * h - 0.5
+            uv = np.where((uv >= 0.0) & (uv <= 1.0), uv, np.mod(uv, 1.0))  # repeat outside, clamp at the edges
+            x = uv[:, 0] * w - 0.5
+            y = (1.0 - uv[:, 1]) * h - 0.5
             x0, y0 = np.floor(x).astype(np.int64), np.floor(y).astype(np.int64)
             fx, fy = (x - x0)[:, None], (y - y0)[:, None]
-            x0, x1 = np.mod(x0, w), np.mod(x0 + 1, w)
+            x0, x1 = np.clip(x0, 0, w - 1), np.clip(x0 + 1, 0, w - 1)
             y0, y1 = np.clip(y0, 0, h - 1), np.clip(y0 + 1, 0, h - 1)
             return ((tex[y0, x0] * (1 - fx) + tex[y0, x1] * fx) * (1 - fy)
                     + (tex[y1, x0] * (1 - fx) + tex[y1, x1] * fx) * fy)
