@@ -220,20 +220,20 @@ def _quad(corner, u, v) -> trimesh.Trimesh:
     return trimesh.Trimesh(verts, np.array([[0, 1, 2], [0, 2, 3]]), process=False)
 
 
-def room_objects(rng: np.random.Generator, half_x: float = 2.5, half_z: float = 2.2, height: float = 2.8,
-                 texel_m: float = 0.01) -> list[SceneObject]:
-    """Floor, four walls and a ceiling of a box room centred on the origin (floor at y = 0), each with
-    its own procedural texture (1 texel = ``texel_m`` metres)."""
+def room_objects(rng: np.random.Generator, half_x: float = 2.5, half_z: float = 2.3, height: float = 2.8,
+                 texel_m: float = 0.01, center_z: float = 0.0) -> list[SceneObject]:
+    """Floor, four walls and a ceiling of a box room centred on (0, 0, ``center_z``) (floor at y = 0),
+    each with its own procedural texture (1 texel = ``texel_m`` metres)."""
     wall_palette = [(0.85, 0.82, 0.75), (0.55, 0.6, 0.7), (0.9, 0.7, 0.5), (0.35, 0.4, 0.35), (0.95, 0.95, 0.9)]
     floor_palette = [(0.45, 0.3, 0.18), (0.65, 0.45, 0.28), (0.3, 0.2, 0.12), (0.75, 0.6, 0.4)]
-    x, z, h = half_x, half_z, height
+    x, z, h, c = half_x, half_z, height, center_z
     specs = [  # name, corner, u, v (u, v span the quad; texture axes follow them)
-        ("floor", (-x, 0, -z), (2 * x, 0, 0), (0, 0, 2 * z), floor_palette),
-        ("ceiling", (-x, h, -z), (2 * x, 0, 0), (0, 0, 2 * z), wall_palette[-1:] * 2),
-        ("wall_back", (-x, 0, -z), (2 * x, 0, 0), (0, h, 0), wall_palette),
-        ("wall_front", (-x, 0, z), (2 * x, 0, 0), (0, h, 0), wall_palette),
-        ("wall_left", (-x, 0, -z), (0, 0, 2 * z), (0, h, 0), wall_palette),
-        ("wall_right", (x, 0, -z), (0, 0, 2 * z), (0, h, 0), wall_palette),
+        ("floor", (-x, 0, c - z), (2 * x, 0, 0), (0, 0, 2 * z), floor_palette),
+        ("ceiling", (-x, h, c - z), (2 * x, 0, 0), (0, 0, 2 * z), wall_palette[-1:] * 2),
+        ("wall_back", (-x, 0, c - z), (2 * x, 0, 0), (0, h, 0), wall_palette),
+        ("wall_front", (-x, 0, c + z), (2 * x, 0, 0), (0, h, 0), wall_palette),
+        ("wall_left", (-x, 0, c - z), (0, 0, 2 * z), (0, h, 0), wall_palette),
+        ("wall_right", (x, 0, c - z), (0, 0, 2 * z), (0, h, 0), wall_palette),
     ]
     objects = []
     for name, corner, u, v, palette in specs:
@@ -306,10 +306,13 @@ def person_mesh(seed: int, source: str = "auto") -> tuple[trimesh.Trimesh, dict]
 
 def room_scene(seed: int, person: str | trimesh.Trimesh | None = "auto") -> Scene:
     """The default take scene: the person (see :func:`person_mesh`; a mesh; or ``None`` for an empty
-    room) standing at the origin inside a textured 5 x 4.4 x 2.8 m room."""
+    room) standing at the origin inside a textured 5 x 4.6 x 2.8 m room that extends 2.8 m in front of the
+    person (+Z, where the camera orbits) and 1.8 m behind, so the back wall stays within the sensor's
+    4 m range from the usual 1-2 m camera distances."""
     rng = np.random.default_rng([seed, 1])
-    objects = room_objects(rng, half_x=2.5, half_z=2.2, height=2.8)
-    desc = {"room": {"half_x": 2.5, "half_z": 2.2, "height": 2.8}, "seed": int(seed)}
+    room = {"half_x": 2.5, "half_z": 2.3, "height": 2.8, "center_z": 0.5}
+    objects = room_objects(rng, **room)
+    desc = {"room": room, "seed": int(seed)}
     if person is not None:
         if isinstance(person, trimesh.Trimesh):
             mesh, info = person, {"source": "given mesh"}
