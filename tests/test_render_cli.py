@@ -105,3 +105,15 @@ def test_scans_from_a_registered_name(tmp_path, monkeypatch, capsys):
     assert s.meta["assets"][0]["license"] == "test licence: research only"
     assert main(["render", "--out", str(tmp_path / "x"), "--body", "scan", "--scans", "nosuch"]) == 2
     assert "nosuch" in capsys.readouterr().err
+
+
+def test_missing_models_fail_before_anything_is_written(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("HUMANDEPTH_SMPLX_PATH", raising=False)
+    out = tmp_path / "never"
+    assert main(["render", "--out", str(out), "--body", "smplx"]) == 2
+    assert "smpl-x.is.tue.mpg.de" in capsys.readouterr().err
+    monkeypatch.setenv("HUMANDEPTH_CACHE", str(tmp_path / "empty-cache"))
+    assert main(["render", "--out", str(out)]) == 2
+    assert "humandepth render setup" in capsys.readouterr().err
+    assert main(["render", "--out", str(out), "--outfit", "cape"]) == 2
+    assert not out.exists()

@@ -75,6 +75,16 @@ def _run(args) -> int:
         outfit=tuple(s.strip() for s in args.outfit.split(",") if s.strip()) if args.outfit else None,
         background_dir=args.backgrounds, smplx_model_path=args.smplx_model_path, scan_dir=scan_dir,
         scan_license=scan_license)
+    if args.body == "anny":  # fail before creating anything
+        from humandepth.render.cache import anny_cache_dir, anny_cache_ready
+
+        if not anny_cache_ready():
+            raise FileNotFoundError(f"the anny body-model cache is not built in {anny_cache_dir()}; run "
+                                    "`humandepth render setup` once on this machine")
+    if args.body == "smplx":
+        from humandepth.render.bodies.smplx_body import resolve_model
+
+        resolve_model(args.smplx_model_path)
     if args.backgrounds:
         from humandepth.render.appearance import list_background_images
 

@@ -43,6 +43,9 @@ from humandepth.render.raster import vertex_normals
 LICENSE = {"id": "humandepth-procedural-garments", "source": "humandepth.render.garments (procedural)",
            "license": "Apache-2.0", "attribution": "humandepth"}
 
+# garment type -> layer (innermost first)
+GARMENT_LAYER = {"trousers": 0, "shorts": 0, "tshirt": 1, "longsleeve": 1, "tank": 1, "dress": 1, "skirt": 2,
+                 "jacket": 3}
 CLEARANCE = 0.002  # metres between the skin and the innermost garment
 LAYER_GAP = 0.002  # metres between stacked garments
 
@@ -154,8 +157,7 @@ def sample_outfit(rng: np.random.Generator, kinds: tuple[str, ...] | None = None
                       str(rng.choice(["trousers", "shorts", "skirt"], p=[0.55, 0.25, 0.2]))]
             if choice[0] != "tank" and rng.random() < 0.3:
                 choice.append("jacket")
-    order = {"trousers": 0, "shorts": 0, "tshirt": 1, "longsleeve": 1, "tank": 1, "dress": 1, "skirt": 2,
-             "jacket": 3}
+    order = GARMENT_LAYER
     unknown = [c for c in choice if c not in order]
     if unknown:
         raise ValueError(f"unknown garment type(s) {unknown}; known: {sorted(order)}")

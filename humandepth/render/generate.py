@@ -54,6 +54,12 @@ class GeneratorConfig:
         if not 16 <= int(self.resolution) <= 4096:
             raise ValueError(f"resolution must be 16..4096 pixels, got {self.resolution}")
         self.resolution = int(self.resolution)
+        if self.outfit:
+            from humandepth.render.garments import GARMENT_LAYER
+
+            unknown = [g for g in self.outfit if g not in GARMENT_LAYER]
+            if unknown:
+                raise ValueError(f"unknown garment type(s) {unknown} in --outfit; known: {sorted(GARMENT_LAYER)}")
 
     def to_dict(self) -> dict:
         d = asdict(self)
