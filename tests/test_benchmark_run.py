@@ -209,3 +209,13 @@ def test_tang2019_layout_through_the_cli(tmp_path, capsys):
     assert s["protocols"]["tang2019"]["metrics"]["mae_cm"] < 1e-4
     # normals on the normalised grid (no intrinsics) from the aligned prediction equal those from GT depth
     assert s["protocols"]["detail"]["metrics"]["normal_mean_deg"] < 0.01
+
+
+def test_progress_and_extra_ids_go_to_stderr(setup, tmp_path, capsys):
+    preds = dict(setup["gt"], zz_extra=np.ones((48, 48), np.float32))
+    path = write_predictions(tmp_path / "extra.h5", preds, method="extra", depth_kind="relative")
+    s = run_benchmark(setup["ds"], path, ["tang2019"], tmp_path / "run", progress=True)
+    err = capsys.readouterr().err
+    assert "6/6 samples" in err and "samples/s" in err
+    assert "1 prediction id(s) not in dataset 'analytic' are ignored: 'zz_extra'" in err
+    assert s["predictions"]["extra_ids"] == ["zz_extra"] and s["dataset"]["count"] == 6
