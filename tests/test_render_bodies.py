@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from render_helpers import write_scan_folder, write_synthetic_smpl
+from render_helpers import write_scan_folder, write_synthetic_smpl, write_synthetic_smplx
 
 from humandepth.data import JOINT_NAMES
 
@@ -54,3 +54,18 @@ def test_scans_are_normalised_and_render_without_body_fields(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="no .obj or .ply"):
         sample_person(0, body="scan", scan_dir=tmp_path / "empty")
+
+
+def test_synthetic_smplx_npz_gives_a_labelled_clothed_body(tmp_path):
+    from humandepth.render import sample_person
+
+    write_synthetic_smplx(tmp_path)
+    p = sample_person(2, body="smplx", smplx_model_path=tmp_path, key_poses=("relaxed",), pose_variation=0.0,
+                      outfit=("tshirt", "trousers"))
+    assert p.params["body"]["model"] == "smplx"
+    j = dict(zip(JOINT_NAMES, p.joints3d, strict=True))
+    assert j["left_hand"][1] < j["left_elbow"][1] < j["left_shoulder"][1]  # relaxed: arms down
+    assert j["left_hand"][0] > 0 > j["right_hand"][0]
+    assert {7, 8} <= set(np.unique(p.body_vertex_parts))  # hands from the wrist and finger joints
+    assert [g["type"] for g in p.params["garments"]] == ["trousers", "tshirt"]
+    assert p.params["garment_check"]["inside_vertices"] == 0
