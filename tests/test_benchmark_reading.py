@@ -6,7 +6,7 @@ import numpy as np
 from benchmark_helpers import scene_samples, write_dataset, write_predictions
 
 from humandepth.benchmark import run_benchmark
-from humandepth.benchmark.reading import close_handles, read_ground_truth
+from humandepth.benchmark.reading import read_ground_truth
 from humandepth.data import DepthDataset, HumanDepthDataset
 
 
@@ -48,7 +48,6 @@ def test_fast_path_equals_dataset_get(tmp_path):
             assert np.array_equal(g.K, s.camera.K)
         assert (g.rgb is not None) == (g.id == "s01")
     assert next(read_ground_truth(ds, ["s03"])).normal is None  # not asked for
-    close_handles()
 
 
 def test_run_on_a_generic_dataset(tmp_path):

@@ -3,7 +3,7 @@
 For the ``humandepth`` HDF5 format the arrays are read straight from the shards described in
 :mod:`humandepth.data.store` (``dataset.index`` gives id -> shard, row; each shard holds stacked
 per-field arrays and ``camera/K``, ``camera/present``), one slice per run of consecutive rows, with the
-shard's camera table read once.  This skips what scoring does not need (RGB, metadata, per-sample
+shard's camera table read once per call.  This skips what scoring does not need (RGB, metadata, per-sample
 camera look-ups), which is most of the cost of :meth:`HumanDepthDataset.get` at 256x256.  Every
 other reader goes through ``dataset.get``.  ``tests/test_benchmark_reading.py`` checks that both paths
 return identical arrays.
@@ -11,7 +11,6 @@ return identical arrays.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,31 +46,17 @@ def _via_get(dataset, sample_id: str, fields: tuple[str, ...]) -> GroundTruth:
                        s.camera.K if s.camera is not None else None, s.rgb if "rgb" in fields else None)
 
 
-_HANDLES: dict = {}  # (pid, shard path) -> (h5py.File, camera present (N,), K (N, 3, 3))
-
-
-def _shard(path: Path):
+def _open_shard(path: Path):
+    """(h5py.File, camera present (N,) or None, K (N, 3, 3) or None) of one shard; the caller closes it."""
     import h5py
 
-    key = (os.getpid(), str(path))
-    entry = _HANDLES.get(key)
-    if entry is None:
-        if any(k[0] != os.getpid() for k in _HANDLES):  # forked: never touch the parent's handles
-            _HANDLES.clear()
-        try:
-            f = h5py.File(path, "r")
-        except OSError as e:
-            raise OSError(f"cannot open shard {path} ({e})") from None
-        present = f["camera/present"][()] if "camera/present" in f else None
-        K = f["camera/K"][()] if "camera/K" in f else None
-        entry = _HANDLES[key] = (f, present, K)
-    return entry
-
-
-def close_handles() -> None:
-    """Close the shard handles this process opened."""
-    for key in [k for k in _HANDLES if k[0] == os.getpid()]:
-        _HANDLES.pop(key)[0].close()
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        raise OSError(f"cannot open shard {path} ({e})") from None
+    present = f["camera/present"][()] if "camera/present" in f else None
+    K = f["camera/K"][()] if "camera/K" in f else None
+    return f, present, K
 
 
 def _runs(rows: list[int]) -> list[tuple[int, int]]:
@@ -110,19 +95,19 @@ def _read_humandepth(dataset, ids: list[str], fields: tuple[str, ...]) -> Iterat
     out = {}
     for shard, items in by_shard.items():
         items.sort()
-        f, present, K = _shard(Path(dataset.root) / shard)
         rows = [r for r, _ in items]
-        for a, b in _runs(rows):
-            r0, r1 = rows[a], rows[b - 1] + 1
-            block = {name: f[name][r0:r1] for name in wanted}
-            for k in range(a, b):
-                r, sid = items[k]
-                j = r - r0
-                cam_k = K[r] if K is not None and (present is None or bool(present[r])) else None
-                out[sid] = GroundTruth(sid, block["depth"][j], block["mask"][j],
-                                       block["normal"][j] if "normal" in block else None,
-                                       None if cam_k is None else np.asarray(cam_k, np.float64),
-                                       block["rgb"][j] if "rgb" in block else None)
+        f, present, K = _open_shard(Path(dataset.root) / shard)
+        with f:  # opened per call: a handle never outlives the read (nor a rewrite of the dataset, nor a fork)
+            for a, b in _runs(rows):
+                r0, r1 = rows[a], rows[b - 1] + 1
+                block = {name: f[name][r0:r1] for name in wanted}
+                for k in range(a, b):
+                    r, sid = items[k]
+                    j = r - r0
+                    cam_k = K[r] if K is not None and (present is None or bool(present[r])) else None
+                    out[sid] = GroundTruth(sid, block["depth"][j], block["mask"][j],
+                                           block["normal"][j] if "normal" in block else None,
+                                           None if cam_k is None else np.asarray(cam_k, np.float64))
     for sid in ids:
         yield out[sid]
 

@@ -37,7 +37,7 @@ import numpy as np
 from humandepth.benchmark import metrics as _metrics
 from humandepth.benchmark.images import ERROR_MAP_MAX_M, save_error_thumbnail, save_rgb_thumbnail
 from humandepth.benchmark.protocols import Protocol, SampleView, add_sums, make_protocol
-from humandepth.benchmark.reading import close_handles, read_ground_truth
+from humandepth.benchmark.reading import read_ground_truth
 from humandepth.benchmark.validate import SubmissionError, check_ids, check_sample
 
 SUMMARY_NAME = "summary.json"
@@ -270,7 +270,6 @@ def run_benchmark(dataset, predictions, protocols, out_dir, *, workers: int | No
                     bar.update(len(chunk))
     finally:
         _JOB = None
-        close_handles()
         if _PRED is not None:
             _PRED[1].close()
             _PRED = None
