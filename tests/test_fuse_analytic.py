@@ -45,19 +45,25 @@ def test_fused_depth_within_one_voxel_of_truth(fused_box_sphere):
 
 def test_person_cut_keeps_the_subject_and_drops_the_floor(fused_box_sphere):
     seq, truths, result = fused_box_sphere
-    cut = result.report["integration"]["rounds"][-1]["cut"]
-    assert len(cut["planes_removed"]) == 1  # the floor
-    assert abs(cut["planes_removed"][0]["normal"][1]) > 0.99
+    facts = result.report["integration"]["rounds"][-1]
+    floor = facts["roi"]["floor_left_out"]  # found in the frames and left out of integration
+    assert floor is not None and abs(floor["normal"][1]) > 0.99 and abs(floor["offset"]) < 0.005
+    person_verts = result.surface.verts[np.unique(result.surface.tris[result.surface.person])]
+    assert person_verts[:, 1].min() > 0.005  # nothing of the floor
+    low = person_verts[person_verts[:, 1] < 0.45]  # below the sphere: the box's footprint, 0.4 x 0.3 m
+    assert np.all(np.abs(low[:, [0, 2]]) < [0.2 + 2 * VOXEL, 0.15 + 2 * VOXEL])
     for ft in result.frames[3:-3]:  # the middle of the orbit sees every visible face several times
         td, tm = truths[ft.id]
-        m = ft.render.mask
+        m = ft.render.person  # the cut component (the GT mask also leaves out edges and unsupported parts)
         assert (m & ~tm).sum() < 0.02 * m.sum(), ft.id  # nothing but box + sphere
         assert (m & tm).sum() > 0.85 * tm.sum(), ft.id  # and most of them
+        assert (ft.render.mask & tm).sum() > 0.7 * tm.sum(), ft.id
+        m = ft.render.mask
         n = ft.render.normal[m]
         np.testing.assert_allclose(np.linalg.norm(n, axis=1), 1.0, atol=1e-4)
         rays = Camera(ft.camera.K, ft.camera.width, ft.camera.height).rays()[m]
         assert np.all(np.sum(n * rays, axis=1) < 0)  # facing the camera
-    top = max(result.surface.verts[np.unique(result.surface.tris[result.surface.person])][:, 1])
+    top = person_verts[:, 1].max()
     assert abs(top - 0.5 - 0.6 * 0.15 - 0.15) < VOXEL  # the sphere's top is part of the person
     report = result.report
     assert report["frames"]["read"] == 12 and report["frames"]["used"] == 12 and report["frames"]["rejected"] == 0

@@ -41,9 +41,9 @@ class FuseConfig:
     """Everything that defines a fusion run (recorded in the report and the dataset card).
 
     ``depth_max``: None = automatic (median subject distance in the frames' centres + ``depth_margin``).
-    ``roi_radius``: only depth within this many metres of the subject's centre is integrated (the
-    subject plus the floor at its feet; the room is left out, which keeps the voxel blocks, and so
-    the time per frame, down); None integrates everything nearer than ``depth_max``.
+    ``roi_radius``: only depth within this many metres of the subject's centre, and not on the floor
+    under it, is integrated (the room and the floor are left out, which keeps the voxel blocks, and
+    so the time per frame, down); None integrates everything nearer than ``depth_max``.
     ``min_depth_fraction``: frames with a smaller fraction of valid depth pixels are rejected.
     ``color``: integrate colour too (vertex colours of the PLY meshes; slower).
     ``reliability``: leave parts of the person the raw frames do not support out of the ground-truth
@@ -141,19 +141,53 @@ def subject_centre(seq: FrameSequence, ids: list[str], poses: dict, centre_fract
 
 
 def crop_to_roi(depth: np.ndarray, camera: Camera, cam_from_world: np.ndarray, centre: np.ndarray,
-                radius: float) -> np.ndarray:
+                radius: float, floor: dict | None = None) -> np.ndarray:
     """(H, W) float32 depth with pixels whose 3-D point lies farther than ``radius`` metres from
-    ``centre`` (world) set to 0."""
+    ``centre`` (world) set to 0, and with ``floor`` (``{"normal", "offset", "margin"}``, world) also
+    the points within ``margin`` of the floor plane or below it."""
     pts = camera.rays() * depth[..., None]
     c_cam = cam_from_world[:3, :3] @ centre + cam_from_world[:3, 3]
-    far = np.sum((pts - c_cam) ** 2, axis=-1) > radius**2
-    return np.where(far, 0, depth).astype(np.float32)
+    drop = np.sum((pts - c_cam) ** 2, axis=-1) > radius**2
+    if floor is not None:
+        n_cam = cam_from_world[:3, :3] @ np.asarray(floor["normal"])
+        offset = floor["offset"] - n_cam @ cam_from_world[:3, 3]  # plane n.p + d = 0 in the camera frame
+        drop |= pts @ n_cam + offset < floor["margin"]
+    return np.where(drop, 0, depth).astype(np.float32)
+
+
+def find_floor(seq: FrameSequence, ids: list[str], poses: dict, centre: np.ndarray, radius: float,
+               margin: float = 0.015, samples: int = 6) -> dict | None:
+    """The floor under the subject: the largest plane among the region's points (a few frames, world
+    frame) when it spans at least 0.8 m both ways, oriented so the subject's centre is above it.
+    Leaving it out of integration keeps the voxel blocks to the person (the person cut removes the
+    floor anyway).  None when there is no such plane."""
+    from humandepth.fuse.surface import find_planes
+
+    by_id = {f.id: f for f in seq.frames}
+    cam = seq.depth_camera
+    pts = []
+    for fid in ids[:: max(1, len(ids) // samples)][:samples]:
+        d = crop_to_roi(by_id[fid].depth, cam, poses[fid], centre, radius)
+        p = (cam.rays() * d[..., None])[d > 0][::7]
+        wfc = np.linalg.inv(poses[fid])
+        pts.append(p @ wfc[:3, :3].T + wfc[:3, 3])
+    pts = np.concatenate(pts) if pts else np.zeros((0, 3))
+    if len(pts) < 1000:
+        return None
+    planes = find_planes(pts, margin, 0.8, max_planes=1, min_fraction=0.05, centre=centre)
+    if not planes:
+        return None
+    n, off = np.asarray(planes[0]["normal"]), planes[0]["offset"]
+    if n @ centre + off < 0:
+        n, off = -n, -off
+    return {"normal": n.tolist(), "offset": float(off), "margin": margin, "inliers": planes[0]["inliers"],
+            "height_of_centre_m": round(float(n @ centre + off), 4)}
 
 
 def integrate_frames(seq: FrameSequence, ids: list[str], poses: dict, params: TSDFParams, device: str,
                      color: bool, roi: tuple | None = None) -> tuple[TSDFVolume, float]:
-    """Integrate the frames ``ids`` at ``poses`` (cropped to ``roi = (centre, radius)`` when given);
-    returns the volume and the seconds spent cropping and integrating."""
+    """Integrate the frames ``ids`` at ``poses`` (cropped to ``roi = (centre, radius, floor)`` when
+    given, see :func:`crop_to_roi`); returns the volume and the seconds spent cropping and integrating."""
     vol = TSDFVolume(params, device=device, color=color)
     by_id = {f.id: f for f in seq.frames}
     spent = 0.0
@@ -170,7 +204,10 @@ def integrate_frames(seq: FrameSequence, ids: list[str], poses: dict, params: TS
 def build_surface(seq: FrameSequence, ids: list[str], poses: dict, params: TSDFParams, device: str,
                   color: bool, roi_radius: float | None = None) -> tuple[FusedSurface, dict]:
     """Integrate, extract the mesh and cut the person; returns the surface and timing/cut facts."""
-    roi = (subject_centre(seq, ids, poses), roi_radius) if roi_radius else None
+    roi = None
+    centre = subject_centre(seq, ids, poses)
+    if roi_radius:
+        roi = (centre, roi_radius, find_floor(seq, ids, poses, centre, roi_radius))
     vol, spent = integrate_frames(seq, ids, poses, params, device, color, roi)
     t0 = time.perf_counter()
     verts, tris, cols = vol.extract_mesh()
@@ -180,9 +217,10 @@ def build_surface(seq: FrameSequence, ids: list[str], poses: dict, params: TSDFP
     cams = [Camera(seq.depth_camera.K, seq.depth_camera.width, seq.depth_camera.height, poses[i]) for i in ids]
     hints = [by_id[i].person_hint for i in ids]
     t0 = time.perf_counter()
-    cut = surface.cut_person(cams, hints if any(h is not None for h in hints) else None)
+    cut = surface.cut_person(cams, hints if any(h is not None for h in hints) else None, centre=centre)
     facts = {"frames_integrated": len(ids),
-             "roi": {"centre_m": np.round(roi[0], 4).tolist(), "radius_m": roi[1]} if roi else None,
+             "roi": {"centre_m": np.round(roi[0], 4).tolist(), "radius_m": roi[1], "floor_left_out": roi[2]}
+             if roi else None,
              "integrate_s": round(spent, 3),
              "integrate_frames_per_s": round(len(ids) / spent, 2) if spent > 0 else None,
              "weight_threshold": vol.weight_threshold(), "mesh_s": round(t_mesh, 3),

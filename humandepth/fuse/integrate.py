@@ -44,16 +44,18 @@ class TSDFParams:
     """Integration parameters (metres).
 
     voxel: voxel edge; trunc: truncation distance of the signed distance; depth_max: depth beyond
-    this is not integrated (keeps the block count down; the subject must be nearer); block_count:
-    initial hash-map capacity (grows when needed); weight_threshold: voxels observed fewer times
+    this is not integrated (keeps the block count down; the subject must be nearer);
+    block_resolution: voxels per block edge (8: blocks hug the surface band more tightly than 16,
+    measured 1.5-1.9x faster per frame on CPU); block_count: initial hash-map capacity (grows when
+    needed); weight_threshold: voxels observed fewer times
     are not meshed (None: ``min(3, n_frames / 2)``, at least 0.5).
     """
 
     voxel: float = 0.004
     trunc: float = 0.04
     depth_max: float = 3.0
-    block_resolution: int = 16
-    block_count: int = 20000
+    block_resolution: int = 8
+    block_count: int = 50000
     weight_threshold: float | None = None
 
     def __post_init__(self):

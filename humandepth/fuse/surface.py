@@ -65,16 +65,24 @@ class PersonCut:
 
 
 def find_planes(verts: np.ndarray, margin: float, min_extent: float, max_planes: int = 6,
-                min_fraction: float = 0.03, seed: int = 0) -> list[dict]:
+                min_fraction: float = 0.03, seed: int = 0, centre: np.ndarray | None = None,
+                min_centre_distance: float = 0.3) -> list[dict]:
     """Large planes among ``verts`` (N, 3): each ``{"normal", "offset", "inliers", "extent_m"}`` with
-    ``normal . p + offset = 0``.  Deterministic (seeded RANSAC)."""
+    ``normal . p + offset = 0``.  Deterministic (seeded RANSAC).
+
+    A plane must span ``min_extent`` metres both ways; with ``centre`` (the subject's centre) it
+    must also pass at least ``min_centre_distance`` from it: with noisy depth and a margin of a
+    centimetre or two, the front of a standing person can look like a large plane, and it runs
+    through the subject, which a floor or a wall never does.  Such a slab is set aside and the
+    search goes on.
+    """
     import open3d as o3d
 
     o3d.utility.random.seed(seed)
     remaining = np.arange(len(verts))
     planes = []
-    for _ in range(max_planes):
-        if len(remaining) < max(100, min_fraction * len(verts)):
+    for _ in range(max_planes + 3):
+        if len(planes) >= max_planes or len(remaining) < max(100, min_fraction * len(verts)):
             break
         pc = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(verts[remaining]))
         model, inl = pc.segment_plane(distance_threshold=margin, ransac_n=3, num_iterations=400)
@@ -89,8 +97,10 @@ def find_planes(verts: np.ndarray, margin: float, min_extent: float, max_planes:
             break  # the largest remaining plane is small: the rest is objects (the person)
         n = np.asarray(model[:3], dtype=np.float64)
         scale = np.linalg.norm(n)
-        planes.append({"normal": (n / scale).tolist(), "offset": float(model[3] / scale),
-                       "inliers": int(len(inl)), "extent_m": [round(s, 3) for s in spans]})
+        n, offset = n / scale, float(model[3] / scale)
+        if centre is None or abs(n @ centre + offset) >= min_centre_distance:
+            planes.append({"normal": n.tolist(), "offset": offset, "inliers": int(len(inl)),
+                           "extent_m": [round(x, 3) for x in spans]})
         remaining = np.delete(remaining, inl)
     return planes
 
@@ -126,15 +136,17 @@ class FusedSurface:
     # -- the person ---------------------------------------------------------------------------
 
     def cut_person(self, cameras: list[Camera], hints: list[np.ndarray | None] | None = None,
-                   plane_margin: float = 0.015, plane_extent: float = 0.8, centre_fraction: float = 0.3) -> PersonCut:
+                   plane_margin: float = 0.015, plane_extent: float = 0.8, centre_fraction: float = 0.3,
+                   centre: np.ndarray | None = None) -> PersonCut:
         """Flag the person's triangles (see the module docstring); return how it was done.
 
         ``cameras`` are the frames' cameras (with poses) whose central ``centre_fraction`` of the
-        image (or whose ``hints`` masks, same size as the camera) vote for the subject.
+        image (or whose ``hints`` masks, same size as the camera) vote for the subject; ``centre``
+        (world, optional) is the subject's centre, which no removed plane may pass near.
         ``ValueError`` when no component is seen by the frames.
         """
         cut = PersonCut()
-        planes = find_planes(self.verts, plane_margin, plane_extent)
+        planes = find_planes(self.verts, plane_margin, plane_extent, centre=centre)
         keep_v = np.ones(len(self.verts), bool)
         for p in planes:
             dist = self.verts @ np.asarray(p["normal"]) + p["offset"]
