@@ -3,7 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := libosmesa6 libegl1 libegl-mesa0 libgl1-mesa-dri libglu1-mesa
+# headless GL for pyrender (OSMesa/EGL) and libusb for pyrealsense2
+APT_PACKAGES := libosmesa6 libegl1 libegl-mesa0 libgl1-mesa-dri libglu1-mesa libusb-1.0-0
 STAMP := $(VENV)/.installed
 
 .PHONY: setup system-packages assets demo test test-slow lint bench clean

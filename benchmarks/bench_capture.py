@@ -79,7 +79,7 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("playback: every frame, raw depth + colour mapped onto it; align: depth aligned to colour;")
-    print("import: align + coarse mask + humandepth.data.DatasetWriter (gzip-4 HDF5); times include the")
+    print("import: align + coarse mask + humandepth.data.DatasetWriter (lzf HDF5); times include the")
     print("0.25 s end-of-file wait.  Colour is 640x480 throughout.")
 
 

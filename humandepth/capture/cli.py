@@ -90,6 +90,8 @@ def register(subparsers) -> None:
                    help="depth band of the person in metres (default: 20th percentile of the central depth +- 0.5 m)")
     i.add_argument("--name", help="dataset name (default: TAKE-captured)")
     i.add_argument("--overwrite", action="store_true", help="replace a finished dataset at --out")
+    i.add_argument("--compression", default="lzf", choices=("lzf", "gzip", "none"),
+                   help="dataset chunk compression (default lzf: fast; gzip: portable, smaller, slower)")
     i.set_defaults(func=_import)
 
     s = sub.add_parser("simulate", help="simulate a take: real SDK recording + exact truth", formatter_class=RAW,
@@ -129,7 +131,8 @@ def _import(args) -> int:
 
     filters = [f.strip() for f in args.filters.split(",") if f.strip()]
     summary = import_take(args.take, args.out, align=args.align, filters=filters, box=args.box,
-                          depth_range=args.mask_range, name=args.name, overwrite=args.overwrite)
+                          depth_range=args.mask_range, name=args.name, overwrite=args.overwrite,
+                          compression=args.compression)
     exp = summary["expected"]
     counted = (f"the file holds {exp['depth']} depth / {exp['color']} colour frames" if exp
                else "the file's own count is not available for ROS1 .bag recordings")

@@ -21,12 +21,14 @@ from humandepth.capture.take import frame_id, open_take
 
 
 def import_take(take, out, align: str = "color", filters=(), box=None, depth_range=None, name: str | None = None,
-                overwrite: bool = False, shard_size: int = 64, progress=None) -> dict:
+                overwrite: bool = False, shard_size: int = 64, progress=None, compression: str = "lzf") -> dict:
     """Import every frame of ``take`` (a take directory or a recording file) into a dataset at ``out``.
 
     Returns a summary: frames written, counts expected from the file and delivered, unpaired depth
     frames, the dataset path.  Raises ``ValueError`` naming the file when frames are missing.  A
     rerun after an interruption resumes (frames already in finished shards are skipped).
+    ``compression`` is the dataset's chunk compression (:data:`humandepth.data.store.COMPRESSIONS`);
+    lzf by default, because writing gzip chunks would bound the import far below playback speed.
     """
     from humandepth.data.camera import Camera
     from humandepth.data.sample import Sample
@@ -46,7 +48,8 @@ def import_take(take, out, align: str = "color", filters=(), box=None, depth_ran
     writer = DatasetWriter(out, name=name or f"{t.name}-captured", kind="captured", shard_size=shard_size,
                            generator=generator, license="as the recording", base_detail_filter=None,
                            description=f"frames of {t.recording.name} played back by pyrealsense2 "
-                                       f"(align={align}, filters={filters or 'none'})", overwrite=overwrite)
+                                       f"(align={align}, filters={filters or 'none'})", overwrite=overwrite,
+                           compression=compression)
     written = skipped = 0
     for pair in rec.frames(align=align, filters=filters):
         sid = frame_id(pair.index)

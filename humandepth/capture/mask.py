@@ -50,5 +50,10 @@ def person_mask(depth: np.ndarray, box=None, depth_range=None, band_m: float = 0
         return np.zeros_like(valid), {**info, "found": False}
     sizes = np.bincount(labels.ravel())
     sizes[0] = 0
-    mask = ndimage.binary_fill_holes(labels == int(np.argmax(sizes)))
+    objects = ndimage.find_objects(labels)
+    best = int(np.argmax(sizes))
+    rows, cols = objects[best - 1]
+    mask = np.zeros_like(valid)
+    # fill holes inside the component's bounding box only (same result, ~10x less work than the whole image)
+    mask[rows, cols] = ndimage.binary_fill_holes(labels[rows, cols] == best)
     return mask, {**info, "found": True}
