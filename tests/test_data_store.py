@@ -143,3 +143,15 @@ def test_sample_without_optional_fields(tmp_path):
         w.add(s)
     got = open_dataset(tmp_path / "ds")[0]
     assert got.normal is None and got.camera is None and got.present_fields() == ["rgb", "depth", "mask"]
+
+
+@pytest.mark.parametrize("compression", ["lzf", "none"])
+def test_compression_options_round_trip(tmp_path, compression):
+    root = _write(tmp_path / "ds", n=3, compression=compression)
+    card = json.loads((root / "dataset.json").read_text())
+    assert card["compression"] == compression
+    with h5py.File(root / card["shards"][0]["file"]) as f:
+        assert f["depth"].compression == (None if compression == "none" else compression)
+    np.testing.assert_array_equal(open_dataset(root).get("s002").depth, plane_sample(2).depth)
+    with pytest.raises(ValueError, match="compression must be one of"):
+        DatasetWriter(tmp_path / "other", name="x", compression="zip")
