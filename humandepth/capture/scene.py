@@ -295,11 +295,7 @@ def person_mesh(seed: int, source: str = "auto") -> tuple[trimesh.Trimesh, dict]
                 raise ValueError(f"--person render: humandepth.render.sample_person is not available ({e})") from None
         else:
             person = sample_person(seed)
-            info = {"source": "humandepth.render.sample_person", "seed": int(seed)}
-            for key in ("id", "meta", "info"):
-                value = getattr(person, key, None)
-                if isinstance(value, str | int | float | dict):
-                    info[key] = value
+            info = {"source": "humandepth.render.sample_person", "seed": int(seed), "params": person.params}
             return person.mesh, info
     return mannequin(seed), {"source": "humandepth.capture.scene.mannequin", "seed": int(seed)}
 
