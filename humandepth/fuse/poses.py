@@ -5,8 +5,9 @@ Estimated poses (``--poses odometry``), all from the whole scene (floor, walls, 
 1. frame-to-frame: Open3D's multi-scale RGB-D odometry (``Hybrid``: photometric + point-to-plane
    terms) from each frame to the previous frame that tracked; a frame that does not track (too few
    correspondences) is rejected and the next one is tried against the last good frame;
-2. keyframes every ``keyframe_every`` tracked frames; loop closures: odometry between every pair of
-   keyframes that are not already neighbours in the chain, initialised by the chained poses, kept
+2. keyframes every ``keyframe_every`` tracked frames; loop closures: odometry from each keyframe to
+   up to ``max_loop_partners`` earlier keyframes (all of them in a short take) that are not already
+   neighbours in the chain, initialised by the chained poses, kept
    when it converges with enough overlap and stays close to the chain (a loop closure corrects
    drift, it never teleports);
 3. a pose graph (odometry edges certain, loop closures uncertain) optimised with Open3D's
@@ -33,7 +34,8 @@ class OdometryParams:
     depth_max: float = 3.5
     iterations: tuple = (20, 10, 5)
     min_fitness: float = 0.1
-    keyframe_every: int = 5
+    keyframe_every: int = 3
+    max_loop_partners: int = 8
     loop_min_fitness: float = 0.12
     loop_max_correction_m: float = 0.10
     loop_max_correction_deg: float = 10.0
@@ -160,10 +162,12 @@ def odometry_poses(seq: FrameSequence, params: OdometryParams | None = None, ski
     # keyframes and loop closures
     keyframes = list(range(0, len(nodes), max(1, p.keyframe_every)))
     tried, accepted = 0, 0
-    for a_pos, a in enumerate(keyframes):
-        for b in keyframes[a_pos + 1:]:
-            if b - a < 2:
-                continue  # already an odometry edge
+    for b_pos, b in enumerate(keyframes):
+        earlier = [a for a in keyframes[:b_pos] if b - a >= 2]  # neighbours already have an odometry edge
+        if len(earlier) > p.max_loop_partners:  # long takes: a few partners spread over the past
+            earlier = [earlier[k] for k in np.unique(np.linspace(0, len(earlier) - 1, p.max_loop_partners).round()
+                                                     .astype(int))]
+        for a in earlier:
             na, nb = nodes[a], nodes[b]
             init = np.linalg.inv(world_from_cam[nb]) @ world_from_cam[na]  # p_b = init p_a
             tried += 1

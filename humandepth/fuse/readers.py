@@ -17,7 +17,6 @@ With truth, every frame also gets its true pose (``--poses known``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -164,7 +163,3 @@ def read_input(path, stride: int = 1, max_frames: int | None = None, progress=No
     if path.is_dir() and (path / "_progress.json").is_file():
         raise FileNotFoundError(f"{path} is an unfinished dataset (rerun the command that made it)")
     return read_take(path, stride, max_frames, progress)
-
-
-def describe_source(seq: FrameSequence) -> str:
-    return json.dumps({k: seq.source.get(k) for k in ("kind", "path")})
