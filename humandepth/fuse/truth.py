@@ -22,13 +22,14 @@ class Truth:
         self.depth_root, self.color_root = Path(depth_root), Path(color_root)
         self._depth = HumanDepthDataset(depth_root)
         self._color = HumanDepthDataset(color_root)
+        self._ids = set(self._depth.ids) & set(self._color.ids)
 
     def describe(self) -> dict:
         return {"depth": str(self.depth_root), "color": str(self.color_root),
                 "depth_checksum": self._depth.checksum(), "color_checksum": self._color.checksum()}
 
     def has(self, frame_id: str) -> bool:
-        return frame_id in self._depth._loc and frame_id in self._color._loc
+        return frame_id in self._ids
 
     def depth_pose(self, frame_id: str) -> np.ndarray:
         """(4, 4) true ``cam_from_world`` of the depth camera."""
