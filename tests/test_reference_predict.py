@@ -99,6 +99,23 @@ def test_variant_needs_a_matching_checkpoint(checkpoints):
         ReferenceBaseline(checkpoint=checkpoints["full"], variant="bogus")
     with pytest.raises(ValueError, match="unknown crop source"):
         ReferenceBaseline(checkpoint=checkpoints["full"], crop="box")
+    with pytest.raises(ValueError, match="crop_passes"):
+        ReferenceBaseline(checkpoint=checkpoints["full"], crop_passes=0)
+
+
+def test_segmentation_crop_passes_each_see_the_previous_box(checkpoints, monkeypatch):
+    base = ReferenceBaseline(checkpoint=checkpoints["full"], crop_passes=3)
+    s = rippled_scene("x", 2, height=80, width=64)
+    seen = []
+    original = base.person_mask
+
+    def spy(rgb, box=None):
+        seen.append(box)
+        return original(rgb, box) | s.mask  # a person is always found, so every pass runs
+
+    monkeypatch.setattr(base, "person_mask", spy)
+    (box,) = base.boxes([s])
+    assert len(seen) == 3 and seen[0] is None and seen[1] is not None and box == person_box(spy(s.rgb, seen[2]))
 
 
 def test_gt_mask_crop_puts_background_outside_the_box(checkpoints):
@@ -115,3 +132,19 @@ def test_missing_checkpoint_says_how_to_get_one(monkeypatch, tmp_path):
     monkeypatch.setattr(predict_module, "SHIPPED", tmp_path / "none")
     with pytest.raises(FileNotFoundError, match="baselines train reference"):
         ReferenceBaseline()
+
+
+def test_shipped_checkpoint_is_small_documented_and_runs():
+    shipped = predict_module.default_checkpoint()
+    if not (shipped / "model.safetensors").is_file():
+        pytest.skip("no shipped checkpoint in this checkout")
+    assert (shipped / "model.safetensors").stat().st_size <= 20 * 2**20
+    assert not (shipped / "train_state.pt").exists()
+    readme = (shipped / "README.md").read_text()
+    method = ReferenceBaseline()  # the default: the shipped checkpoint
+    training = method.config["training"]
+    assert training["complete"] and training["command"].startswith("humandepth baselines train reference")
+    assert training["seed"] == method.config["train"]["seed"] and training["data"]["checksum"] in readme
+    assert (shipped / "log.csv").read_text().count("\n") > 10
+    (depth, normal), = method.predict([rippled_scene("x", 1, height=96, width=80)])
+    assert depth.shape == (96, 80) and normal.shape == (96, 80, 3) and np.all(np.isfinite(depth))

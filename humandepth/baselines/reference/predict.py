@@ -1,7 +1,8 @@
 """Prediction with the reference network: the baseline class the registry points to.
 
 For each sample (any resolution): find the person box -- by default from the network's own
-segmentation of the whole image (letterboxed into the S x S input), or, with ``crop="mask"``, from the
+segmentation of the whole image (letterboxed into the S x S input), optionally refined by further
+segmentations of that box (``crop_passes`` > 1), or, with ``crop="mask"``, from the
 sample's ground-truth mask (then the method reads GT and must be reported as an oracle) -- crop and resize
 it to S x S (crop.py), run the network, and map depth and normals back to the sample's resolution
 (bilinear; outside the box depth is the background value 0.60 and normals are (0, 0, 0)).
@@ -43,12 +44,15 @@ class ReferenceBaseline:
         crop: ``segmentation`` (the network's own person mask, default) or ``mask`` (the GT mask; oracle).
         device: ``cpu``, ``cuda`` or None (CUDA when available).
         batch_size: samples per :meth:`predict` call.
+        crop_passes: segmentation passes that find the box (``crop="segmentation"``): the first sees the
+            whole image, each next one the previous box at full network resolution (default 1; more passes
+            did not help the shipped checkpoint).
     """
 
     depth_kind = "relative"
 
     def __init__(self, checkpoint=None, variant: str = "full", crop: str = "segmentation", device=None,
-                 batch_size: int = 4):
+                 batch_size: int = 4, crop_passes: int = 1):
         if variant not in VARIANTS:
             raise ValueError(f"unknown reference variant {variant!r}; choose one of {', '.join(VARIANTS)}")
         if crop not in CROPS:
@@ -67,14 +71,19 @@ class ReferenceBaseline:
                              f"{checkpoint} was trained as {arch!r} (train with --variant {ARCHITECTURE_OF[variant]})")
         self.variant, self.crop, self.refinement = variant, crop, REFINEMENT_OF[variant]
         self.batch_size = int(batch_size)
+        if int(crop_passes) < 1:
+            raise ValueError(f"crop_passes must be >= 1, got {crop_passes}")
+        self.crop_passes = int(crop_passes)
         self.checkpoint = Path(checkpoint)
 
     @torch.no_grad()
-    def person_mask(self, rgb: np.ndarray) -> np.ndarray:
-        """(H, W, 3) uint8 -> (H, W) bool: Segmentation-Net's foreground on the whole image (letterboxed)."""
+    def person_mask(self, rgb: np.ndarray, box: tuple[int, int, int] | None = None) -> np.ndarray:
+        """(H, W, 3) uint8 -> (H, W) bool: Segmentation-Net's foreground seen through ``box`` (default: the
+        whole image, letterboxed); False outside the box."""
         h, w = rgb.shape[:2]
-        side = max(h, w)
-        box = ((h - side) // 2, (w - side) // 2, side)
+        if box is None:
+            side = max(h, w)
+            box = ((h - side) // 2, (w - side) // 2, side)
         s = self.model.cfg.input_size
         x = crop_image(rgb, box, s)[None].to(self.device)
         xn = (x - self.model.rgb_mean) / self.model.rgb_std
@@ -84,10 +93,20 @@ class ReferenceBaseline:
         return (uncrop(fg, box, h, w, fill=0.0, mode="nearest")[0] > 0.5).cpu().numpy()
 
     def boxes(self, samples) -> list[tuple[int, int, int]]:
+        """The person box of every sample: from the GT mask, or from ``crop_passes`` segmentations, each
+        seen through the previous pass's box (the first sees the whole image)."""
         out = []
         for s in samples:
-            m = np.asarray(s.mask, bool) if self.crop == "mask" else self.person_mask(s.rgb)
-            out.append(person_box(m))
+            if self.crop == "mask":
+                out.append(person_box(np.asarray(s.mask, bool)))
+                continue
+            box = None
+            for _ in range(self.crop_passes):
+                m = self.person_mask(s.rgb, box)
+                if not m.any():
+                    break
+                box = person_box(m)
+            out.append(box if box is not None else person_box(np.zeros(s.rgb.shape[:2], bool)))
         return out
 
     @torch.no_grad()
