@@ -92,3 +92,23 @@ def test_empty_volume_is_a_clear_error():
     vol.integrate(np.full((48, 48 * 4 // 3), 2.0, np.float32)[:, :64], cam.K, np.eye(4))  # beyond depth_max
     with pytest.raises(ValueError, match="no surface"):
         vol.extract_mesh()
+
+
+def test_region_crop_matches_the_geometry():
+    """crop_to_roi keeps exactly the points within the radius and above the floor margin."""
+    from humandepth.fuse.fusion import crop_to_roi
+
+    cam = Camera.from_focal(64, 48, 60.0)
+    depth = np.random.default_rng(0).uniform(0.5, 3.0, (48, 64)).astype(np.float32)
+    pose = np.eye(4)
+    pose[:3, :3] = [[0.8, 0, 0.6], [0, 1, 0], [-0.6, 0, 0.8]]
+    pose[:3, 3] = (0.1, -0.2, 0.3)
+    centre = np.array([0.0, 0.1, 1.5])
+    floor = {"normal": [0.0, -1.0, 0.0], "offset": 0.4, "margin": 0.015}
+    out = crop_to_roi(depth, cam, pose, centre, 0.8, floor)
+    world = (cam.rays() * depth[..., None]).reshape(-1, 3) - pose[:3, 3]
+    world = world @ pose[:3, :3]  # camera -> world (pose is cam_from_world)
+    keep = (np.linalg.norm(world - centre, axis=1) <= 0.8) & (world @ [0, -1, 0] + 0.4 >= 0.015)
+    assert keep.sum() > 50 and (~keep).sum() > 50
+    np.testing.assert_array_equal(out.reshape(-1) > 0, keep)
+    np.testing.assert_array_equal(out.reshape(-1)[keep], depth.reshape(-1)[keep])

@@ -145,14 +145,32 @@ def crop_to_roi(depth: np.ndarray, camera: Camera, cam_from_world: np.ndarray, c
     """(H, W) float32 depth with pixels whose 3-D point lies farther than ``radius`` metres from
     ``centre`` (world) set to 0, and with ``floor`` (``{"normal", "offset", "margin"}``, world) also
     the points within ``margin`` of the floor plane or below it."""
-    pts = camera.rays() * depth[..., None]
-    c_cam = cam_from_world[:3, :3] @ centre + cam_from_world[:3, 3]
-    drop = np.sum((pts - c_cam) ** 2, axis=-1) > radius**2
+    d = np.asarray(depth, dtype=np.float32).reshape(-1)
+    x, y, r2 = _ray_parts(camera)  # ray (x, y, 1) per pixel and its squared length
+    c = cam_from_world[:3, :3] @ np.asarray(centre, dtype=np.float64) + cam_from_world[:3, 3]
+    # |d r - c|^2 = d^2 |r|^2 - 2 d (r . c) + |c|^2
+    rc = x * np.float32(c[0]) + y * np.float32(c[1]) + np.float32(c[2])
+    drop = d * (d * r2 - 2 * rc) > np.float32(radius**2 - c @ c)
     if floor is not None:
-        n_cam = cam_from_world[:3, :3] @ np.asarray(floor["normal"])
-        offset = floor["offset"] - n_cam @ cam_from_world[:3, 3]  # plane n.p + d = 0 in the camera frame
-        drop |= pts @ n_cam + offset < floor["margin"]
-    return np.where(drop, 0, depth).astype(np.float32)
+        n = cam_from_world[:3, :3] @ np.asarray(floor["normal"], dtype=np.float64)
+        offset = floor["offset"] - float(n @ cam_from_world[:3, 3])  # plane n.p + offset = 0 in the camera
+        rn = x * np.float32(n[0]) + y * np.float32(n[1]) + np.float32(n[2])
+        drop |= d * rn < np.float32(floor["margin"] - offset)
+    return np.where(drop, np.float32(0), d).reshape(depth.shape)
+
+
+_RAY_PARTS: dict = {}
+
+
+def _ray_parts(camera: Camera) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Contiguous float32 (H*W,) x and y of the z = 1 rays and their squared lengths (cached)."""
+    key = (camera.width, camera.height, *np.round(camera.K[:2].ravel(), 9))
+    if key not in _RAY_PARTS:
+        _RAY_PARTS.clear()
+        r = camera.rays().reshape(-1, 3)
+        x, y = np.ascontiguousarray(r[:, 0], np.float32), np.ascontiguousarray(r[:, 1], np.float32)
+        _RAY_PARTS[key] = (x, y, x * x + y * y + np.float32(1))
+    return _RAY_PARTS[key]
 
 
 def find_floor(seq: FrameSequence, ids: list[str], poses: dict, centre: np.ndarray, radius: float,
