@@ -137,42 +137,51 @@ def check_same_camera(reference: Camera, camera: Camera, what: str, reference_wh
 
 
 def color_on_depth(seq: FrameSequence, frame: Frame, fill: bool = True, return_inside: bool = False):
-    """(H, W, 3) uint8: the colour image sampled at each depth pixel's 3-D point (bilinear); where
-    that falls outside the colour image (the colour camera's field of view is often narrower), the
-    colour of the nearest pixel inside it with ``fill``, else 0.  With ``return_inside`` also the
-    (H, W) bool mask of pixels that saw colour.  Pixels without depth take the depth of the nearest pixel
-    that has one (``fill``; else they stay 0): black specks at every depth dropout would be strong
-    false edges for photometric odometry.  Occlusion between the two cameras is ignored (a few
-    pixels at depth edges); this is the colour that odometry and the mesh use."""
+    """(H, W, 3) uint8: the colour image sampled at each depth pixel's 3-D point (bilinear).
+
+    With ``fill``: a pixel without depth is projected at the depth of the nearest pixel that has one
+    (found on a 4x coarser grid), and a point outside the colour image (the colour camera's field
+    of view is often narrower) takes the colour of the nearest image border pixel; black specks at
+    depth dropouts and a black border would be strong false edges for photometric odometry.  Without
+    ``fill`` those pixels are 0.  With ``return_inside`` also the (H, W) bool mask of pixels that
+    really saw colour.  Occlusion between the two cameras is ignored (a few pixels at depth edges).
+    """
     from scipy import ndimage
 
     cam_d, cam_c = seq.depth_camera, seq.color_camera
-    depth = np.asarray(frame.depth, dtype=np.float64)
-    if fill and np.any(depth <= 0) and np.any(depth > 0):
-        _, (ri, ci) = ndimage.distance_transform_edt(depth <= 0, return_indices=True)
-        depth = depth[ri, ci]
-    pts = cam_d.rays() * depth[..., None]
-    pc = pts.reshape(-1, 3) @ seq.depth_to_color[:3, :3].T + seq.depth_to_color[:3, 3]
-    valid = (depth.reshape(-1) > 0) & (pc[:, 2] > 1e-6)
-    uv = np.zeros((len(pc), 2))
-    uv[valid] = cam_c.project(pc[valid])
-    u, v = uv[:, 0], uv[:, 1]
-    inside = valid & (u >= 0) & (v >= 0) & (u <= cam_c.width - 1) & (v <= cam_c.height - 1)
-    out = np.zeros((len(pc), 3), dtype=np.float64)
-    if inside.any():
-        u, v = u[inside], v[inside]
-        u0 = np.minimum(np.floor(u).astype(np.int64), cam_c.width - 2) if cam_c.width > 1 else np.zeros_like(u, int)
-        v0 = np.minimum(np.floor(v).astype(np.int64), cam_c.height - 2) if cam_c.height > 1 else np.zeros_like(v, int)
-        fu, fv = (u - u0)[:, None], (v - v0)[:, None]
-        img = np.asarray(frame.rgb, dtype=np.float64)
-        u1 = np.minimum(u0 + 1, cam_c.width - 1)
-        v1 = np.minimum(v0 + 1, cam_c.height - 1)
-        out[inside] = (img[v0, u0] * (1 - fu) * (1 - fv) + img[v0, u1] * fu * (1 - fv)
-                       + img[v1, u0] * (1 - fu) * fv + img[v1, u1] * fu * fv)
-    out = out.reshape(cam_d.height, cam_d.width, 3)
+    depth = np.asarray(frame.depth, dtype=np.float32)
+    has = depth > 0
+    if fill and not has.all() and has.any():
+        coarse = depth[::4, ::4]
+        if (coarse > 0).any():
+            _, (ri, ci) = ndimage.distance_transform_edt(coarse <= 0, return_indices=True)
+            filled = np.repeat(np.repeat(coarse[ri, ci], 4, axis=0), 4, axis=1)[:depth.shape[0], :depth.shape[1]]
+            depth = np.where(has, depth, filled)
+    rays = cam_d.rays().reshape(-1, 3).astype(np.float32)
+    pts = rays * depth.reshape(-1, 1)
+    T = seq.depth_to_color.astype(np.float32)
+    pc = pts @ T[:3, :3].T + T[:3, 3]
+    z = pc[:, 2]
+    valid = (depth.reshape(-1) > 0) & (z > 1e-6)
+    zs = np.where(valid, z, np.float32(1))
+    K = cam_c.K.astype(np.float32)
+    u = pc[:, 0] / zs * K[0, 0] + K[0, 2]
+    v = pc[:, 1] / zs * K[1, 1] + K[1, 2]
+    W, H = cam_c.width, cam_c.height
+    inside = valid & (u >= 0) & (v >= 0) & (u <= W - 1) & (v <= H - 1)
+    u = np.clip(u, 0, W - 1)
+    v = np.clip(v, 0, H - 1)
+    u0 = np.minimum(np.floor(u).astype(np.int64), max(W - 2, 0))
+    v0 = np.minimum(np.floor(v).astype(np.int64), max(H - 2, 0))
+    u1, v1 = np.minimum(u0 + 1, W - 1), np.minimum(v0 + 1, H - 1)
+    fu, fv = (u - u0)[:, None], (v - v0)[:, None]
+    img = np.asarray(frame.rgb, dtype=np.float32)
+    out = ((img[v0, u0] * (1 - fu) + img[v0, u1] * fu) * (1 - fv)
+           + (img[v1, u0] * (1 - fu) + img[v1, u1] * fu) * fv)
+    if not fill:
+        out[~inside] = 0
+    else:
+        out[~valid] = 0
+    rgb = np.clip(out + 0.5, 0, 255).astype(np.uint8).reshape(cam_d.height, cam_d.width, 3)
     inside = inside.reshape(cam_d.height, cam_d.width)
-    if fill and inside.any() and not inside.all():
-        _, (ri, ci) = ndimage.distance_transform_edt(~inside, return_indices=True)
-        out = out[ri, ci]
-    rgb = np.clip(out + 0.5, 0, 255).astype(np.uint8)
     return (rgb, inside) if return_inside else rgb
