@@ -106,6 +106,9 @@ def test_training_reproduces_and_resume_is_exact(scenes, tmp_path):
     cfg = json.loads((c / "config.json").read_text())
     assert cfg["training"]["complete"] and cfg["training"]["step"] == 5 and cfg["training"]["seed"] == 3
     assert cfg["training"]["data"]["checksum"] == open_dataset(scenes).checksum()
+    # data loader worker processes read the same items (augmentation is seeded per image)
+    w = _train(scenes, tmp_path / "w", workers=1)
+    assert _same(_state(a), _state(w))
     # another seed gives another network
     d = _train(scenes, tmp_path / "d", overrides={"seed": 4})
     assert not _same(_state(a), _state(d))
