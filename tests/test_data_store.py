@@ -155,3 +155,17 @@ def test_compression_options_round_trip(tmp_path, compression):
     np.testing.assert_array_equal(open_dataset(root).get("s002").depth, plane_sample(2).depth)
     with pytest.raises(ValueError, match="compression must be one of"):
         DatasetWriter(tmp_path / "other", name="x", compression="zip")
+
+
+def test_bulk_read_equals_get(tmp_path):
+    ds = open_dataset(_write(tmp_path / "ds", n=5, shard_size=2))
+    ids = ["s004", "s000", "s001", "s003"]
+    got = list(ds.read_arrays(ids, ("depth", "normal")))
+    assert [sid for sid, _ in got] == ids
+    for sid, arrays in got:
+        s = ds.get(sid)
+        np.testing.assert_array_equal(arrays["depth"], s.depth)
+        np.testing.assert_array_equal(arrays["normal"], s.normal)
+        np.testing.assert_array_equal(arrays["K"], s.camera.K)
+    with pytest.raises(KeyError, match="no field"):
+        next(ds.read_arrays(ids, ("nope",)))
