@@ -339,6 +339,7 @@ def fuse_sequence(seq: FrameSequence, cfg: FuseConfig | None = None, progress=No
         rounds.append({"frames": len(used), "moved": moved, "noise_sigma_mm_at_1m": round(sigma_n * 1000, 3),
                        **facts})
         if not moved or len(rounds) >= cfg.motion.rounds:
+            unresolved = moved  # still moving after the last allowed round: kept, and said so
             break
         for fid in moved:
             rejected[fid] = {"reason": "subject_moved", "round": len(rounds),
@@ -370,6 +371,7 @@ def fuse_sequence(seq: FrameSequence, cfg: FuseConfig | None = None, progress=No
             "rejected_frames": [{"id": k, **v} for k, v in sorted(rejected.items())],
             "not_written": [{"id": k, "reason": v} for k, v in sorted(not_written.items())],
             "used_ids": used,
+            "moved_but_kept": unresolved,
         },
         "poses": pr.stats,
         "integration": {"depth_max_m": round(depth_max, 4), "subject_distance_m": round(d_subject, 4),
