@@ -6,7 +6,6 @@ from humandepth.baselines.classical import InflateBaseline, inflate_mask
 from humandepth.baselines.registry import BASELINES, get_baseline
 from humandepth.baselines.run import run_baseline
 from humandepth.data import Predictions, open_dataset, write_samples
-from humandepth.demo.capsules import render_capsule_person
 
 
 def test_inflation_of_a_disc_is_a_hemisphere():
@@ -22,10 +21,18 @@ def test_inflation_of_a_disc_is_a_hemisphere():
 
 
 def test_inflate_scale_from_mask_height():
-    s = render_capsule_person(1, 96)
+    s = plane_sample(1)  # a 16-row box mask: metres per pixel = 1.70 m / 16 px
     (depth, normal), = InflateBaseline().predict([s])
     assert depth.shape == s.depth.shape and depth.dtype == np.float32 and normal is None
-    assert np.all(np.isfinite(depth)) and depth[s.mask].min() < 1.0
+    assert np.all(np.isfinite(depth)) and np.all(depth[~s.mask] == 1.0)
+    bulge_px = np.sqrt(np.clip(_dist(s.mask) * (2 * _dist(s.mask).max() - _dist(s.mask)), 0, None))
+    assert depth[s.mask].min() == pytest.approx(1.0 - 1.70 / 16 * bulge_px.max(), rel=0.05)
+
+
+def _dist(mask):
+    from scipy import ndimage
+
+    return ndimage.distance_transform_edt(mask)
 
 
 def test_registry_lists_every_baseline_and_rejects_unknown():

@@ -1,18 +1,23 @@
 import pandas as pd
 
-from humandepth.demo.run import DEMO_BASELINES, run_demo
+from humandepth.demo.run import DemoSize, run_demo
+
+SMALLEST = DemoSize(render_count=2, resolution=64, take_frames=3, take_distance_m=1.5, seed=3)
 
 
 def test_demo_end_to_end_at_smallest_size_and_rerun_reuses(tmp_path, capsys):
-    board = run_demo(tmp_path / "demo", count=3, size=48, seed=5)
-    table = pd.read_csv(board / "leaderboard.csv")
-    assert set(DEMO_BASELINES) <= set(table["method"])
-    html = (board / "index.html").read_text()
-    assert all(name in html for name in DEMO_BASELINES)
-    out = capsys.readouterr().out
-    assert "| rank | method |" in out and "next:" in out
-    preds = tmp_path / "demo" / "predictions" / "plane.h5"
+    out = tmp_path / "demo"
+    index = run_demo(out, SMALLEST)
+    for ds in ("synthetic", "fused"):
+        table = pd.read_csv(out / "report" / ds / "leaderboard.csv")
+        assert {"plane", "inflate", "gt-base", "reference"} <= set(table["method"]), ds
+    page = index.read_text()
+    assert "synthetic/index.html" in page and "fused/index.html" in page and "exact truth" in page
+    assert (out / "report" / "contact_sheet.png").is_file()
+    printed = capsys.readouterr().out
+    assert "| rank | method |" in printed and "next:" in printed
+    preds = out / "predictions" / "synthetic" / "plane.h5"
     stamp = preds.stat().st_mtime_ns
-    run_demo(tmp_path / "demo", count=3, size=48, seed=5)
+    run_demo(out, SMALLEST)
     assert preds.stat().st_mtime_ns == stamp
     assert "reusing" in capsys.readouterr().err

@@ -1,32 +1,58 @@
-"""The main job on built-in defaults: data -> baselines -> benchmark -> leaderboard.
+"""The main job on built-in defaults, end to end on a CPU.
 
-Until the render wing's synthetic humans take its place, the demo's data is the analytic capsule
-figure (:mod:`humandepth.demo.capsules`) written in the ``folder`` format.  Every step reuses what a
-previous run left complete, so a rerun is fast.
+1. render a small synthetic benchmark (clothed anny humans, default render settings);
+2. simulate a short RealSense capture of one clothed person and fuse it into ground truth, printing
+   the fusion's own error against the simulator's exact truth;
+3. run every registered baseline whose inputs exist (classical ones; the reference network and the
+   ablations the shipped checkpoint supports) on both datasets;
+4. score each under every protocol its depth kind allows and build one leaderboard per dataset
+   (Markdown + HTML) and a report page that links them with the render contact sheet and the
+   fusion report.
+
+Each step is a ``humandepth`` command (printed before it runs), so every step can be rerun or scaled
+by hand.  A rerun reuses whatever a previous run completed.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from humandepth.demo.capsules import render_capsule_person
-
 PROTOCOLS = ("tang2019", "affine", "metric", "detail")
-DEMO_BASELINES = ("plane", "inflate", "gt-base")
 
 
-def _cli(*argv: str) -> None:
+@dataclass(frozen=True)
+class DemoSize:
+    """How big each step is.  The defaults run in a few minutes on a 2-core CPU."""
+
+    render_count: int = 16
+    resolution: int = 256
+    take_frames: int = 16
+    take_distance_m: float = 1.5
+    seed: int = 0
+
+
+def _cli(*argv, allow_fail: bool = False) -> bool:
     from humandepth.cli import main
 
-    rc = main([str(a) for a in argv])
-    if rc != 0:
-        raise RuntimeError(f"step failed (exit {rc}): humandepth {' '.join(map(str, argv))}")
+    args = [str(a) for a in argv]
+    print(f"$ humandepth {' '.join(args)}", file=sys.stderr, flush=True)
+    rc = main(args)
+    if rc != 0 and not allow_fail:
+        raise RuntimeError(f"step failed (exit {rc}): humandepth {' '.join(args)}")
+    return rc == 0
 
 
-def _step(n: int, total: int, text: str) -> None:
+def _step(n: int, total: int, text: str) -> float:
     print(f"\n[{n}/{total}] {text}", file=sys.stderr, flush=True)
+    return time.perf_counter()
+
+
+def _done(t0: float) -> None:
+    print(f"      ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
 
 
 def applicable_protocols(predictions_path) -> list[str]:
@@ -39,64 +65,101 @@ def applicable_protocols(predictions_path) -> list[str]:
     return [name for name in PROTOCOLS if kind in make_protocol(name).depth_kinds]
 
 
-def write_capsule_folder(out: Path, count: int, size: int, seed: int) -> Path:
-    """Write ``count`` capsule-figure samples as a folder-format dataset (skipping complete ones)."""
-    import json
+def demo_baselines() -> list[str]:
+    """Every registered baseline, in registry order."""
+    from humandepth.baselines.registry import BASELINES
 
-    from humandepth.data.conventions import CONVENTIONS
-    from humandepth.data.export import export_sample
-
-    out.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    written = 0
-    for i in range(count):
-        sid = f"capsule-{seed + i:05d}"
-        if (out / sid).is_dir():
-            continue
-        export_sample(render_capsule_person(seed + i, size), out)
-        written += 1
-    info = {"format": "folder", "name": "demo-capsules", "kind": "synthetic", "count": count,
-            "generator": {"module": "humandepth.demo.capsules", "seed": seed, "count": count, "size": size},
-            "conventions": CONVENTIONS}
-    (out / "folder.json").write_text(json.dumps(info, indent=1))
-    dt = time.perf_counter() - t0
-    print(f"data: {written} new, {count - written} reused samples in {out} ({dt:.1f} s)", file=sys.stderr)
-    return out
+    return list(BASELINES)
 
 
-def run_demo(out_dir="demo_output", count: int = 24, size: int = 128, seed: int = 0) -> Path:
-    out = Path(out_dir)
-    total = 4
-    _step(1, total, f"writing a {count}-sample analytic dataset ({size}x{size}) in the folder format")
-    data = write_capsule_folder(out / "data" / "capsules", count, size, seed)
-    _step(2, total, f"running baselines: {', '.join(DEMO_BASELINES)}")
+def run_baselines(dataset: Path, pred_dir: Path) -> dict[str, Path]:
+    """Predict ``dataset`` with every baseline that can run; skip (and say why) the ones that cannot."""
     preds = {}
-    for name in DEMO_BASELINES:
-        path = out / "predictions" / f"{name}.h5"
-        if not path.is_file():
-            _cli("baselines", "run", name, "--dataset", data, "--out", path)
-        else:
+    for name in demo_baselines():
+        path = pred_dir / f"{name}.h5"
+        if path.is_file():
             print(f"{name}: reusing {path}", file=sys.stderr)
+        elif not _cli("baselines", "run", name, "--dataset", dataset, "--out", path, allow_fail=True):
+            print(f"{name}: skipped (see the error above)", file=sys.stderr)
+            continue
         preds[name] = path
-    _step(3, total, f"scoring under protocols: {', '.join(PROTOCOLS)}")
+    return preds
+
+
+def score(dataset: Path, preds: dict[str, Path], run_root: Path) -> list[Path]:
     runs = []
     for name, path in preds.items():
-        run_dir = out / "runs" / name
+        run_dir = run_root / name
         summary = run_dir / "summary.json"
-        if not summary.is_file() or summary.stat().st_mtime < path.stat().st_mtime:
-            protos = [a for p in applicable_protocols(path) for a in ("--protocol", p)]
-            _cli("benchmark", "--dataset", data, "--predictions", path, *protos, "--out", run_dir)
-        else:
+        if summary.is_file() and summary.stat().st_mtime >= path.stat().st_mtime:
             print(f"{name}: reusing {run_dir}", file=sys.stderr)
+        else:
+            protos = [a for p in applicable_protocols(path) for a in ("--protocol", p)]
+            _cli("benchmark", "--dataset", dataset, "--predictions", path, *protos, "--out", run_dir, "--overwrite")
         runs.append(run_dir)
-    _step(4, total, "building the leaderboard")
-    board = out / "leaderboard"
-    _cli("leaderboard", *runs, "--out", board)
-    print((board / "leaderboard.md").read_text())
-    lines = [f"written under {out.resolve()}:", f"  data         {data}", f"  predictions  {out / 'predictions'}",
-             f"  runs         {out / 'runs'}", f"  leaderboard  {board / 'leaderboard.md'}",
-             f"  report       {board / 'index.html'}"]
+    return runs
+
+
+def run_demo(out_dir="demo_output", size: DemoSize = DemoSize()) -> Path:
+    out = Path(out_dir)
+    total = 4
+    synthetic = out / "synthetic"
+    take = out / "capture" / "take"
+    fused = out / "capture" / "fused"
+
+    t0 = _step(1, total, f"rendering {size.render_count} clothed humans at {size.resolution}x{size.resolution}")
+    if not (synthetic / "dataset.json").is_file():
+        _cli("render", "--out", synthetic, "--count", size.render_count, "--seed", size.seed,
+             "--resolution", size.resolution, "--workers", 2 if size.render_count >= 8 else 1, "--preview")
+    else:
+        print(f"reusing {synthetic}", file=sys.stderr)
+    _done(t0)
+
+    t0 = _step(2, total, f"simulating a {size.take_frames}-frame capture at {size.take_distance_m} m and fusing it")
+    if not (take / "take.json").is_file():
+        _cli("capture", "simulate", "--out", take, "--frames", size.take_frames, "--seed", size.seed,
+             "--distance", size.take_distance_m, "--overwrite")
+    else:
+        print(f"reusing {take}", file=sys.stderr)
+    if not (fused / "dataset.json").is_file():
+        _cli("fuse", take, "--out", fused, "--overwrite")
+    else:
+        print(f"reusing {fused}", file=sys.stderr)
+    report = json.loads((fused / "fusion_report.json").read_text())
+    from humandepth.demo.report import fusion_figures
+
+    for label, value in fusion_figures(report):
+        print(f"fusion: {label}: {value}", file=sys.stderr)
+    _done(t0)
+
+    t0 = _step(3, total, "running the baselines on both datasets")
+    preds = {"synthetic": run_baselines(synthetic, out / "predictions" / "synthetic"),
+             "fused": run_baselines(fused, out / "predictions" / "fused")}
+    _done(t0)
+
+    t0 = _step(4, total, f"scoring under {', '.join(PROTOCOLS)} and building the leaderboards")
+    boards = {}
+    for ds_name, ds_path in (("synthetic", synthetic), ("fused", fused)):
+        runs = score(ds_path, preds[ds_name], out / "runs" / ds_name)
+        boards[ds_name] = out / "report" / ds_name
+        _cli("leaderboard", *runs, "--out", boards[ds_name])
+    from humandepth.demo.report import write_report
+
+    index = write_report(out / "report", boards, synthetic / "preview.png", report)
+    _done(t0)
+
+    for ds_name, board in boards.items():
+        print(f"\n# {ds_name}\n")
+        print((board / "leaderboard.md").read_text())
+    lines = [f"written under {out.resolve()}:",
+             f"  synthetic data  {synthetic}   (contact sheet: {synthetic / 'preview.png'})",
+             f"  capture         {take}   (a real SDK recording + exact truth)",
+             f"  fused GT        {fused}   (fusion_report.json, fused mesh)",
+             f"  predictions     {out / 'predictions'}",
+             f"  runs            {out / 'runs'}",
+             f"  report          {index}"]
     print("\n".join(lines))
     print("next:\n  humandepth datasets list\n  humandepth baselines list\n"
-          f"  humandepth data verify {data}\n  humandepth demo --count 200 --size 256   # a larger run")
-    return board
+          f"  humandepth data verify {synthetic}\n"
+          "  humandepth demo --render-count 200 --take-frames 60   # a larger run (see humandepth demo --help)")
+    return index
