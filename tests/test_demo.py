@@ -1,4 +1,5 @@
 import pandas as pd
+from browser import Browser
 
 from humandepth.demo.run import DemoSize, run_demo
 
@@ -14,6 +15,17 @@ def test_demo_end_to_end_at_smallest_size_and_rerun_reuses(tmp_path, capsys):
     page = index.read_text()
     assert "synthetic/index.html" in page and "fused/index.html" in page and "exact truth" in page
     assert (out / "report" / "contact_sheet.png").is_file()
+    # the report as a person sees it: a real headless browser, no console errors, every image shown,
+    # every method in the table
+    with Browser() as browser:
+        for page in (index, out / "report" / "synthetic" / "index.html", out / "report" / "fused" / "index.html"):
+            shown = browser.load(page)
+            assert shown["errors"] == [], (page, shown["errors"])
+            assert shown["images"] and all(ok for _, ok in shown["images"]), (page, shown["images"])
+        for ds in ("synthetic", "fused"):
+            methods = pd.read_csv(out / "report" / ds / "leaderboard.csv")["method"]
+            text = browser.load(out / "report" / ds / "index.html")["text"]
+            assert all(m in text for m in methods), ds
     printed = capsys.readouterr().out
     assert "| rank | method |" in printed and "next:" in printed
     preds = out / "predictions" / "synthetic" / "plane.h5"
