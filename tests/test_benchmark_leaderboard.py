@@ -54,7 +54,10 @@ def test_merge_ranks_and_writes_files(runs, tmp_path):
     rows = [line for line in tang.splitlines() if line.startswith("| 1 ") or line.startswith("| 3 ")]
     assert "good" in rows[0] and "bad" in rows[1]  # lower mae ranks first
     html = paths["html"].read_text()
-    assert html.count("<svg") == 2  # cumulative curves for tang2019 and affine
+    # cumulative curves and per-sample distributions, for tang2019 and affine each
+    assert html.count('aria-label="cumulative error curves') == 2 and html.count('aria-label="per-sample') == 2
+    strip = html.split('aria-label="per-sample tang2019.mae_cm"')[1].split("</svg>")[0]
+    assert strip.count("<circle") == 3 * 4  # a dot per method and sample
     assert "<script" not in html.lower().replace("&lt;script", "")
     imgs = [p for p in (tmp_path / "board" / "thumbs").rglob("*.png")]
     assert len(imgs) == 3 * 4 + 4  # error maps per method and sample, plus the input row once
@@ -106,3 +109,4 @@ def test_refuses_mixed_datasets(runs, tmp_path):
 def test_not_a_run_directory(tmp_path):
     with pytest.raises(FileNotFoundError, match="not a benchmark run"):
         write_leaderboard([tmp_path], tmp_path / "board")
+

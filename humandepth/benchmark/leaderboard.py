@@ -32,6 +32,7 @@ class Run:
     dir: Path
     summary: dict
     curves: object = None
+    per_sample: object = None  # pandas DataFrame of per_sample.csv, or None
 
     @property
     def method(self) -> str:
@@ -58,7 +59,9 @@ def load_run(run_dir) -> Run:
     name = summary.get("cumulative_error")
     if name and (run_dir / name).is_file():
         curves = pd.read_csv(run_dir / name)
-    return Run(run_dir, summary, curves)
+    per_sample = pd.read_csv(run_dir / "per_sample.csv", dtype={"id": str}) if (run_dir / "per_sample.csv").is_file() \
+        else None
+    return Run(run_dir, summary, curves, per_sample)
 
 
 def check_compatible(runs: list[Run]) -> None:
@@ -251,6 +254,49 @@ def _svg_curves(runs: list[Run], names: list[str], protocol: str) -> str:
     return "".join(parts)
 
 
+def _svg_distribution(runs: list[Run], names: list[str], protocol: str, metric: str) -> str | None:
+    """Inline SVG strip plot of one metric's per-sample values: a row per method, a dot per sample, a tick at
+    the median.  None when no run has per-sample values for it."""
+    column = f"{protocol}.{metric}"
+    values = []
+    for r in runs:
+        v = r.per_sample[column].to_numpy(float) if r.per_sample is not None and column in r.per_sample else []
+        values.append([x for x in v if math.isfinite(x)])
+    finite = [x for v in values for x in v]
+    if not finite:
+        return None
+    lo, hi = min(finite), max(finite)
+    if hi - lo < 1e-12:
+        lo, hi = lo - 0.5, hi + 0.5
+    label_w, w, row_h, top, bottom = 190, 720, 22, 10, 34
+    pw = w - label_w - 20
+    h = top + row_h * len(runs) + bottom
+
+    def sx(x):
+        return label_w + pw * (x - lo) / (hi - lo)
+
+    e = html.escape
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" '
+             f'aria-label="per-sample {e(column)}">']
+    for k in range(6):
+        x = lo + (hi - lo) * k / 5
+        parts.append(f'<line x1="{sx(x):.1f}" x2="{sx(x):.1f}" y1="{top}" y2="{h - bottom}" stroke="#eee"/>'
+                     f'<text x="{sx(x):.1f}" y="{h - bottom + 14}" font-size="11" text-anchor="middle">{x:.3g}</text>')
+    parts.append(f'<text x="{label_w + pw / 2}" y="{h - 4}" font-size="12" text-anchor="middle">{e(column)} '
+                 "per sample (tick: median)</text>")
+    for i, v in enumerate(values):
+        y = top + row_h * i + row_h / 2
+        colour = PALETTE[i % len(PALETTE)]
+        parts.append(f'<text x="{label_w - 8}" y="{y + 4:.1f}" font-size="12" text-anchor="end">{e(names[i])}</text>')
+        parts += [f'<circle cx="{sx(x):.1f}" cy="{y:.1f}" r="3" fill="{colour}" fill-opacity="0.55"/>' for x in v]
+        if v:
+            med = sorted(v)[len(v) // 2] if len(v) % 2 else 0.5 * sum(sorted(v)[len(v) // 2 - 1: len(v) // 2 + 1])
+            parts.append(f'<line x1="{sx(med):.1f}" x2="{sx(med):.1f}" y1="{y - 8:.1f}" y2="{y + 8:.1f}" '
+                         f'stroke="#222" stroke-width="2"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1200px; }
 table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
@@ -304,6 +350,15 @@ def render_html(runs: list[Run], thumb_paths: dict, rgb_paths: dict) -> str:
                          f"{e(names[i])}</div>" for i in range(len(runs)))
         for p in curve_protocols:
             out.append(f"<h3>{e(p)}</h3>{_svg_curves(runs, names, p)}{legend}")
+    distributions = []
+    for p in protocol_names(runs):
+        first = list(runs[_ranked(runs, p)[0]].summary["protocols"][p]["metrics"])[0]
+        svg = _svg_distribution(runs, names, p, first)
+        if svg:
+            distributions.append(f"<h3>{e(p)}: {e(first)}</h3>{svg}")
+    if distributions:
+        out.append("<h2>Per-sample distributions</h2><p>Each protocol's first metric, one dot per sample: the spread "
+                   "behind the means in the tables.</p>" + "".join(distributions))
     sample_ids = []
     for r in runs:
         sample_ids += [t["id"] for t in r.summary.get("thumbnails", []) if t["id"] not in sample_ids]
