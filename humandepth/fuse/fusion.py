@@ -104,18 +104,19 @@ class FusionResult:
     report: dict
 
 
+def _centre_depth(depth: np.ndarray, centre_fraction: float) -> float | None:
+    """Median valid depth (m) of the central ``centre_fraction`` of an image, None when it has none."""
+    h, w = depth.shape
+    h0, w0 = int(h * (1 - centre_fraction) / 2), int(w * (1 - centre_fraction) / 2)
+    c = depth[h0:h - h0, w0:w - w0]
+    c = c[c > 0]
+    return float(np.median(c)) if len(c) else None
+
+
 def subject_distance(seq: FrameSequence, ids: list[str], centre_fraction: float = 0.3) -> float:
     """Median depth (m) of the central ``centre_fraction`` of the frames (where the subject is framed)."""
     by_id = {f.id: f for f in seq.frames}
-    values = []
-    for fid in ids:
-        d = by_id[fid].depth
-        h, w = d.shape
-        h0, w0 = int(h * (1 - centre_fraction) / 2), int(w * (1 - centre_fraction) / 2)
-        c = d[h0:h - h0, w0:w - w0]
-        c = c[c > 0]
-        if len(c):
-            values.append(float(np.median(c)))
+    values = [z for z in (_centre_depth(by_id[fid].depth, centre_fraction) for fid in ids) if z is not None]
     if not values:
         raise ValueError("no frame has depth in the centre of the image, where the subject should be")
     return float(np.median(values))
@@ -127,14 +128,10 @@ def subject_centre(seq: FrameSequence, ids: list[str], poses: dict, centre_fract
     by_id = {f.id: f for f in seq.frames}
     pts = []
     for fid in ids:
-        d = by_id[fid].depth
-        h, w = d.shape
-        h0, w0 = int(h * (1 - centre_fraction) / 2), int(w * (1 - centre_fraction) / 2)
-        c = d[h0:h - h0, w0:w - w0]
-        c = c[c > 0]
-        if len(c):
+        z = _centre_depth(by_id[fid].depth, centre_fraction)
+        if z is not None:
             wfc = np.linalg.inv(poses[fid])
-            pts.append(wfc[:3, :3] @ np.array([0.0, 0.0, float(np.median(c))]) + wfc[:3, 3])
+            pts.append(wfc[:3, :3] @ np.array([0.0, 0.0, z]) + wfc[:3, 3])
     if not pts:
         raise ValueError("no frame has depth in the centre of the image, where the subject should be")
     return np.median(np.asarray(pts), axis=0)

@@ -69,3 +69,22 @@ def limb_penetration(body: BodyInstance, stride: int = 2) -> float:
             sd, _ = signed_distance(v[q], v, target)
             worst = max(worst, float(-sd.min()))
     return max(worst, 0.0)
+
+
+def pose_without_penetration(rng: np.random.Generator, build, key_poses=None, pose_variation: float = 1.0,
+                             tolerance_m: float = 0.015, max_tries: int = 25) -> BodyInstance:
+    """Draw poses (:func:`humandepth.render.poses.sample_pose`) and ``build(pose) -> BodyInstance`` until no
+    limb sinks into the torso deeper than ``tolerance_m``; the accepted and rejected draws are recorded in
+    ``body.params``.  Raises ``RuntimeError`` after ``max_tries`` draws."""
+    from humandepth.render.poses import sample_pose
+
+    rejected = []
+    for _ in range(max_tries):
+        name, pose = sample_pose(rng, key_poses, pose_variation)
+        body = build(pose)
+        depth = limb_penetration(body)
+        if depth <= tolerance_m:
+            body.params.update(key_pose=name, penetration_m=round(float(depth), 5), rejected_poses=rejected)
+            return body
+        rejected.append({"key_pose": name, "penetration_m": round(float(depth), 5)})
+    raise RuntimeError(f"no pose without limb-torso penetration in {max_tries} tries ({rejected[-3:]})")

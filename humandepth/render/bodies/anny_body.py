@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from humandepth.render.body import PART, BodyInstance, joints_array, rest_coordinates, to_floor
-from humandepth.render.poses import JOINTS, joint_axes, joint_rotation, sample_pose
+from humandepth.render.poses import JOINTS, joint_axes, joint_rotation
 
 WORLD_FROM_ANNY = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
 
@@ -165,16 +165,8 @@ class AnnyBody:
                key_poses: tuple[str, ...] | None = None, pose_variation: float = 1.0,
                penetration_tolerance_m: float = 0.015, max_tries: int = 25) -> BodyInstance:
         """Sample a phenotype and a pose; redraw the pose while limbs sink into the torso (see module doc)."""
-        from humandepth.render.collision import limb_penetration
+        from humandepth.render.collision import pose_without_penetration
 
         phenotype = self.sample_phenotype(rng, phenotype_ranges)
-        rejected = []
-        for _ in range(max_tries):
-            name, pose = sample_pose(rng, key_poses, pose_variation)
-            body = self.build(phenotype, pose)
-            depth = limb_penetration(body)
-            if depth <= penetration_tolerance_m:
-                body.params.update(key_pose=name, penetration_m=round(float(depth), 5), rejected_poses=rejected)
-                return body
-            rejected.append({"key_pose": name, "penetration_m": round(float(depth), 5)})
-        raise RuntimeError(f"no pose without limb-torso penetration in {max_tries} tries ({rejected[-3:]})")
+        return pose_without_penetration(rng, lambda pose: self.build(phenotype, pose), key_poses, pose_variation,
+                                        penetration_tolerance_m, max_tries)

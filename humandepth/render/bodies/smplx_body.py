@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from humandepth.render.body import PART, BodyInstance, joints_array, rest_coordinates, to_floor
-from humandepth.render.poses import JOINTS, joint_axes, joint_rotation, sample_pose
+from humandepth.render.poses import JOINTS, joint_axes, joint_rotation
 
 LICENSE_TEXT = ("SMPL-X / SMPL model: Max Planck Institute for Intelligent Systems licence, non-commercial "
                 "scientific research only (https://smpl-x.is.tue.mpg.de/modellicense.html)")
@@ -160,19 +160,11 @@ class SmplxBody:
 
     def sample(self, rng: np.random.Generator, key_poses=None, pose_variation: float = 1.0,
                penetration_tolerance_m: float = 0.015, max_tries: int = 25) -> BodyInstance:
-        from humandepth.render.collision import limb_penetration
+        from humandepth.render.collision import pose_without_penetration
 
         betas = np.clip(rng.normal(size=10), -2.5, 2.5)
-        rejected = []
-        for _ in range(max_tries):
-            name, pose = sample_pose(rng, key_poses, pose_variation)
-            body = self.build(betas, pose)
-            depth = limb_penetration(body)
-            if depth <= penetration_tolerance_m:
-                body.params.update(key_pose=name, penetration_m=round(float(depth), 5), rejected_poses=rejected)
-                return body
-            rejected.append({"key_pose": name, "penetration_m": round(float(depth), 5)})
-        raise RuntimeError(f"no pose without limb-torso penetration in {max_tries} tries ({rejected[-3:]})")
+        return pose_without_penetration(rng, lambda pose: self.build(betas, pose), key_poses, pose_variation,
+                                        penetration_tolerance_m, max_tries)
 
 
 def _axis_angle(axis: np.ndarray, degrees: float) -> np.ndarray:
