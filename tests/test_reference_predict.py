@@ -148,3 +148,17 @@ def test_shipped_checkpoint_is_small_documented_and_runs():
     assert (shipped / "log.csv").read_text().count("\n") > 10
     (depth, normal), = method.predict([rippled_scene("x", 1, height=96, width=80)])
     assert depth.shape == (96, 80) and normal.shape == (96, 80, 3) and np.all(np.isfinite(depth))
+
+
+def test_extend_person_depth_copies_the_nearest_person_pixel():
+    from humandepth.baselines.reference.predict import extend_person_depth
+
+    depth = torch.full((6, 7), 0.60)
+    person = torch.zeros(6, 7, dtype=torch.bool)
+    person[2:4, 1:3] = True
+    depth[2:4, 1:3] = torch.tensor([[0.1, 0.2], [0.3, 0.4]])
+    out = extend_person_depth(depth, person)
+    assert torch.equal(out[person], depth[person])  # the person is untouched
+    assert out[0, 0] == pytest.approx(0.1) and out[5, 6] == pytest.approx(0.4) and out[2, 6] == pytest.approx(0.2)
+    assert float(out.max()) <= 0.4 + 1e-6  # no background value is left inside the crop
+    assert torch.equal(extend_person_depth(depth, torch.zeros_like(person)), depth)

@@ -186,3 +186,32 @@ def test_cli_help_has_an_example(capsys):
         cli_main(["baselines", "train", "--help"])
     text = capsys.readouterr().out
     assert "examples:" in text and "--resume" in text and np.char.count(text, "humandepth baselines train") > 0
+
+
+def test_learning_rate_follows_a_half_cosine_per_stage():
+    from humandepth.baselines.reference.train import _lr_for
+
+    cfg = TrainConfig(lr=1e-3, stage1_steps=100, stage2_steps=40, stage2_lr_scale=0.5, lr_final_scale=0.1)
+    assert _lr_for(0, cfg) == pytest.approx(1e-3)
+    assert _lr_for(50, cfg) == pytest.approx(1e-3 * (0.1 + 0.9 * 0.5))  # half-way: the mean of both ends
+    assert _lr_for(99, cfg) == pytest.approx(1e-4, rel=0.01)
+    assert _lr_for(100, cfg) == pytest.approx(5e-4)  # stage 2 restarts at lr * stage2_lr_scale
+    assert _lr_for(139, cfg) == pytest.approx(5e-5, rel=0.02)
+    flat = TrainConfig(lr=1e-3, stage1_steps=100, stage2_steps=40, lr_final_scale=1.0)
+    assert {_lr_for(k, flat) for k in range(100)} == {1e-3}
+
+
+def test_stage2_keeps_the_base_terms_unless_disabled():
+    cfg = tiny_model_config()
+    torch.manual_seed(0)
+    model = ReferenceNet(cfg)
+    items = [make_item(rippled_scene("x", i), cfg) for i in range(2)]
+    batch = {k: torch.stack([it[k] for it in items]) for k in items[0]}
+    with torch.no_grad():
+        out = model(batch["rgb"], mask=batch["mask"], refinement="none")
+    kept = compute_losses(out, batch, TrainConfig(), 2, True)
+    assert {"base", "base_ce", "composed"} <= set(kept) and "detail" not in kept
+    dropped = compute_losses(out, batch, TrainConfig(stage2_base=False), 2, True)
+    assert "base" not in dropped and "composed" in dropped
+    assert float(kept["total"]) == pytest.approx(float(dropped["total"] + kept["base"] + 0.1 * kept["base_ce"]),
+                                                 rel=1e-5)

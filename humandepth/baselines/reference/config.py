@@ -119,13 +119,19 @@ class TrainConfig:
         stage2_steps: steps of stage 2 (joint fine-tuning, truncated loss on the composed depth).
         lr: RMSProp learning rate of stage 1; stage 2 uses ``lr * stage2_lr_scale``.
         stage2_lr_scale: factor on ``lr`` in stage 2.
+        lr_final_scale: within each stage the learning rate follows a half cosine from the stage's rate down
+            to ``lr_final_scale`` times it (1.0 = constant, the behaviour before 2026-11-26).
+        stage2_base: keep the stage-1 ``base`` / ``base_ce`` terms in stage 2, so the truncated composed loss
+            (which gives no gradient to pixels off by more than ``truncation_m``) cannot let the global shape drift.
         rmsprop_alpha, rmsprop_eps: RMSProp smoothing constant and epsilon (torch defaults 0.99 / 1e-8
             are unstable on tiny batches; the TF1 defaults the authors ran are 0.9 / 1e-10 -> we use 0.9 / 1e-8).
         weight_decay: L2 on all weights.
         w_skeleton_volume, w_skeleton_integral, w_segmentation, w_base, w_base_ce, w_detail, w_normal,
         w_composed: loss weights (see docs/reference.md).
         truncation_m: the composed-depth loss is ``min(|error|, truncation_m)`` in stage 2.
-        background_weight: weight of background pixels in the base / single-branch depth loss.
+        background_weight: weight of background pixels in the base / single-branch depth loss and the
+            stage-2 composed loss (default 0: the 0.60 background step at the silhouette is not learned;
+            prediction fills the background from the person, see predict.py).
         jitter: colour jitter, each channel multiplied by U(1 - jitter, 1 + jitter) (authors: 0.4).
         background_prob: probability of replacing the background through the mask by a random texture.
         crop_jitter: random scale/shift of the person box, as a fraction of its side.
@@ -139,6 +145,8 @@ class TrainConfig:
     stage2_steps: int = 1000
     lr: float = 2.5e-4
     stage2_lr_scale: float = 0.5
+    lr_final_scale: float = 0.1
+    stage2_base: bool = True
     rmsprop_alpha: float = 0.9
     rmsprop_eps: float = 1e-8
     weight_decay: float = 0.0
@@ -151,7 +159,7 @@ class TrainConfig:
     w_normal: float = 0.02
     w_composed: float = 1.0
     truncation_m: float = 0.05
-    background_weight: float = 0.1
+    background_weight: float = 0.0
     jitter: float = 0.4
     background_prob: float = 0.5
     crop_jitter: float = 0.05

@@ -13,6 +13,7 @@ Stage 1 (each branch on its own target):
     (single-branch: the base terms use the whole relative depth and there is no detail term.)
 Stage 2 (joint fine-tuning):
     L2 = w_composed * mean min(|composed - depth|_cm, truncation_cm)     (fg 1, bg ``background_weight``)
+       + the base and base_ce terms of stage 1 when ``stage2_base`` (default)
        + the skeleton, segmentation and normal terms of stage 1.
 """
 
@@ -101,14 +102,14 @@ def compute_losses(out: dict, batch: dict, cfg: TrainConfig, stage: int, two_bra
     terms["normal"] = normal_loss(out["normal"], batch["normal"], batch["normal_valid"])
     fg = batch["mask"].float()
     pix_w = fg + cfg.background_weight * (1.0 - fg)
-    if stage == 1:
+    if stage == 1 or cfg.stage2_base:
         base_target = batch["base"] if two_branch else batch["depth"]
         terms["base"] = _weighted_mean((out["base"] - base_target).abs() * 100.0, pix_w)
         ce = -(two_hot(base_target) * torch.log_softmax(out["base_logits"].float(), dim=1)).sum(1, keepdim=True)
         terms["base_ce"] = _weighted_mean(ce, fg)
-        if two_branch:
+        if two_branch and stage == 1:
             terms["detail"] = _weighted_mean((out["detail"] - batch["detail"]).abs() * 100.0, fg)
-    else:
+    if stage == 2:
         err = ((out["composed"] - batch["depth"]).abs() * 100.0).clamp(max=cfg.truncation_m * 100.0)
         terms["composed"] = _weighted_mean(err, pix_w)
     weights = {"skeleton_volume": cfg.w_skeleton_volume, "skeleton_integral": cfg.w_skeleton_integral,

@@ -5,7 +5,10 @@ segmentation of the whole image (letterboxed into the S x S input), optionally r
 segmentations of that box (``crop_passes`` > 1), or, with ``crop="mask"``, from the
 sample's ground-truth mask (then the method reads GT and must be reported as an oracle) -- crop and resize
 it to S x S (crop.py), run the network, and map depth and normals back to the sample's resolution
-(bilinear; outside the box depth is the background value 0.60 and normals are (0, 0, 0)).
+(bilinear; outside the box depth is the background value 0.60 and normals are (0, 0, 0)).  Inside the box,
+crop pixels outside the predicted person take the depth of the nearest predicted-person pixel
+(:func:`extend_person_depth`), so a pixel the segmentation misses costs a neighbour's error, not the
+0.5 m step to the background value, and bilinear resampling does not blend the background into the silhouette.
 
 Output depth is *relative* (``depth_kind = "relative"``): metres, shifted so the person's median is about
 0.10 and the background 0.60 -- only differences are meaningful, the benchmark aligns the shift.
@@ -31,6 +34,19 @@ CROPS = ("segmentation", "mask")
 def default_checkpoint() -> Path:
     """The checkpoint shipped with the package (``checkpoints/small``)."""
     return SHIPPED
+
+
+def extend_person_depth(depth: torch.Tensor, person: torch.Tensor) -> torch.Tensor:
+    """(S, S) depth, (S, S) bool person -> (S, S) depth where every non-person pixel holds the depth of its
+    nearest person pixel (Euclidean, scipy's distance transform); unchanged when ``person`` is empty or full."""
+    from scipy.ndimage import distance_transform_edt
+
+    fg = person.cpu().numpy().astype(bool)
+    if not fg.any() or fg.all():
+        return depth
+    rows, cols = distance_transform_edt(~fg, return_distances=False, return_indices=True)
+    idx = torch.from_numpy((rows * fg.shape[1] + cols).reshape(-1)).to(depth.device)
+    return depth.reshape(-1)[idx].reshape(depth.shape)
 
 
 class ReferenceBaseline:
@@ -121,7 +137,8 @@ class ReferenceBaseline:
         results = []
         for i, (smp, box) in enumerate(zip(samples, boxes, strict=True)):
             h, w = smp.rgb.shape[:2]
-            depth = uncrop(out["depth"][i], box, h, w, fill=BACKGROUND_DEPTH)[0]
+            crop_depth = extend_person_depth(out["depth"][i, 0], out["mask"][i, 0])
+            depth = uncrop(crop_depth[None], box, h, w, fill=BACKGROUND_DEPTH)[0]
             normal = uncrop(out["normal"][i], box, h, w, fill=0.0)
             norm = normal.norm(dim=0, keepdim=True)
             normal = torch.where(norm > 1e-6, normal / norm.clamp_min(1e-6), torch.zeros_like(normal))

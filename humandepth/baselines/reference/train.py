@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import sys
 import time
 from pathlib import Path
@@ -117,7 +118,13 @@ class _Batches:
 
 
 def _lr_for(step: int, tcfg: TrainConfig) -> float:
-    return tcfg.lr if step < tcfg.stage1_steps else tcfg.lr * tcfg.stage2_lr_scale
+    """The learning rate of ``step``: per stage a half cosine from the stage's rate to ``lr_final_scale`` x it."""
+    if step < tcfg.stage1_steps:
+        peak, pos, length = tcfg.lr, step, tcfg.stage1_steps
+    else:
+        peak, pos, length = tcfg.lr * tcfg.stage2_lr_scale, step - tcfg.stage1_steps, tcfg.stage2_steps
+    frac = pos / max(length, 1)
+    return peak * (tcfg.lr_final_scale + (1.0 - tcfg.lr_final_scale) * 0.5 * (1.0 + math.cos(math.pi * frac)))
 
 
 def _pick_device(device) -> torch.device:
@@ -234,8 +241,8 @@ def train(data, out, config: str = "small", variant: str = "full", resume: bool 
         stage = 1 if step < tcfg.stage1_steps else 2
         if step == tcfg.stage1_steps:
             log_window(1)  # never mix the two stages' terms in one log row
-            for g in opt.param_groups:
-                g["lr"] = _lr_for(step, tcfg)
+        for g in opt.param_groups:
+            g["lr"] = _lr_for(step, tcfg)
         batch = {k: v.to(dev, non_blocking=True) for k, v in batch.items()}
         with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=use_amp):
             outputs = model(batch["rgb"], mask=batch["mask"], refinement="none", detach_priors=(stage == 1))
