@@ -162,3 +162,13 @@ def test_extend_person_depth_copies_the_nearest_person_pixel():
     assert out[0, 0] == pytest.approx(0.1) and out[5, 6] == pytest.approx(0.4) and out[2, 6] == pytest.approx(0.2)
     assert float(out.max()) <= 0.4 + 1e-6  # no background value is left inside the crop
     assert torch.equal(extend_person_depth(depth, torch.zeros_like(person)), depth)
+
+
+def test_single_branch_default_is_its_own_shipped_checkpoint():
+    single = predict_module.default_checkpoint("single-branch")
+    assert single != predict_module.default_checkpoint("full") == predict_module.default_checkpoint("no-refine")
+    if not (single / "model.safetensors").is_file():
+        pytest.skip("no shipped single-branch checkpoint in this checkout")
+    method = ReferenceBaseline(variant="single-branch")
+    assert method.model.cfg.architecture == "single-branch" and method.config["training"]["complete"]
+    assert (single / "model.safetensors").stat().st_size <= 20 * 2**20 and not (single / "train_state.pt").exists()

@@ -28,12 +28,17 @@ from humandepth.baselines.reference.config import ARCHITECTURE_OF, BACKGROUND_DE
 from humandepth.baselines.reference.crop import crop_image, person_box, uncrop
 
 SHIPPED = Path(__file__).resolve().parent / "checkpoints" / "small"
+SHIPPED_BY_ARCHITECTURE = {"full": "small", "single-branch": "single-branch"}  # folders next to SHIPPED
 CROPS = ("segmentation", "mask")
 
 
-def default_checkpoint() -> Path:
-    """The checkpoint shipped with the package (``checkpoints/small``)."""
-    return SHIPPED
+def default_checkpoint(variant: str = "full") -> Path:
+    """The checkpoint shipped with the package for ``variant``: ``checkpoints/small`` (full network, also
+    for ``no-refine`` / ``geonet-refine``) or ``checkpoints/single-branch``; ``no-priors`` has none."""
+    folder = SHIPPED_BY_ARCHITECTURE.get(ARCHITECTURE_OF.get(variant, "full"))
+    if folder is None:
+        return SHIPPED.parent / "none"
+    return SHIPPED if folder == "small" else SHIPPED.parent / folder
 
 
 def extend_person_depth(depth: torch.Tensor, person: torch.Tensor) -> torch.Tensor:
@@ -53,7 +58,8 @@ class ReferenceBaseline:
     """Tang et al. 2019 reference network (and its ablations) as a baseline.
 
     Args:
-        checkpoint: a checkpoint directory (checkpoint.py); default: the shipped ``small`` one.
+        checkpoint: a checkpoint directory (checkpoint.py); default: the one shipped for the variant
+            (:func:`default_checkpoint`).
         variant: one of :data:`~humandepth.baselines.reference.config.VARIANTS`.  ``no-refine`` and
             ``geonet-refine`` run a ``full`` checkpoint; ``single-branch`` and ``no-priors`` need checkpoints
             trained with that variant.
@@ -74,7 +80,7 @@ class ReferenceBaseline:
         if crop not in CROPS:
             raise ValueError(f"unknown crop source {crop!r}; choose one of {', '.join(CROPS)}")
         if checkpoint is None:
-            checkpoint = default_checkpoint()
+            checkpoint = default_checkpoint(variant)
             if not (checkpoint / "model.safetensors").is_file():
                 raise FileNotFoundError(
                     "the reference network needs a checkpoint: pass --checkpoint DIR (train one with `humandepth "
