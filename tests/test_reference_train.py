@@ -215,3 +215,16 @@ def test_stage2_keeps_the_base_terms_unless_disabled():
     assert "base" not in dropped and "composed" in dropped
     assert float(kept["total"]) == pytest.approx(float(dropped["total"] + kept["base"] + 0.1 * kept["base_ce"]),
                                                  rel=1e-5)
+
+
+def test_set_option_types_every_train_config_field_and_names_a_bad_one():
+    from humandepth.baselines.reference.cli import parse_settings
+
+    assert parse_settings(["w_base_ce=1.0", "stage2_base=false", "stage1-steps=7"]) == {
+        "w_base_ce": 1.0, "stage2_base": False, "stage1_steps": 7}
+    with pytest.raises(ValueError, match="'nope=1'.*w_base_ce"):
+        parse_settings(["nope=1"])
+    with pytest.raises(ValueError, match="not a valid float"):
+        parse_settings(["lr=fast"])
+    with pytest.raises(ValueError, match="not a valid bool"):
+        parse_settings(["stage2_base=maybe"])

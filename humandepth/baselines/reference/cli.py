@@ -44,6 +44,8 @@ def register_train(subparsers) -> None:
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: cuda when available)")
     p.add_argument("--workers", type=int, default=0, help="data loader worker processes (default 0)")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
+                   help="any other TrainConfig field, e.g. --set w_base_ce=1.0 (repeatable; see docs/reference.md)")
     p.set_defaults(func=_train)
 
 
@@ -56,7 +58,36 @@ def _command_line(args) -> str:
         value = getattr(args, name)
         if value is not None and not (name == "workers" and value == 0):
             parts += [f"--{name.replace('_', '-')}", str(value)]
+    for setting in args.settings:
+        parts += ["--set", setting]
     return " ".join(shlex.quote(p) for p in parts)
+
+
+def parse_settings(settings: list[str]) -> dict:
+    """``["w_base_ce=1.0", "stage2_base=false"]`` -> TrainConfig overrides, each value converted to the type of
+    the field's default; ValueError naming the setting for an unknown field or a bad value."""
+    from dataclasses import fields
+
+    from humandepth.baselines.reference.config import TrainConfig
+
+    types = {f.name: type(f.default) for f in fields(TrainConfig)}
+    out = {}
+    for setting in settings:
+        key, sep, raw = setting.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or key not in types:
+            raise ValueError(f"--set {setting!r}: expected KEY=VALUE with KEY one of {', '.join(sorted(types))}")
+        kind = types[key]
+        try:
+            if kind is bool:
+                if raw.lower() not in ("true", "false", "1", "0"):
+                    raise ValueError(raw)
+                out[key] = raw.lower() in ("true", "1")
+            else:
+                out[key] = kind(raw)
+        except ValueError:
+            raise ValueError(f"--set {setting!r}: {raw!r} is not a valid {kind.__name__}") from None
+    return out
 
 
 def _train(args) -> int:
@@ -70,6 +101,7 @@ def _train(args) -> int:
         "seed": args.seed, "stage1_steps": args.stage1_steps, "stage2_steps": args.stage2_steps,
         "batch_size": args.batch_size, "lr": args.lr, "log_every": args.log_every,
         "checkpoint_every": args.checkpoint_every}.items() if v is not None}
+    overrides = {**parse_settings(args.settings), **overrides}
     for k in ("stage1_steps", "stage2_steps", "batch_size", "log_every", "checkpoint_every"):
         if k in overrides and overrides[k] < (0 if k.endswith("steps") else 1):
             raise ValueError(f"--{k.replace('_', '-')} must be positive, got {overrides[k]}")
