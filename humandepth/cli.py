@@ -7,7 +7,7 @@ import importlib
 import os
 import sys
 
-# (module, attribute): each module's ``register(subparsers)`` adds its subcommands.  Heavy imports
+# Each module's ``register(subparsers)`` adds its subcommands.  Heavy imports
 # happen inside the handlers, so ``humandepth --help`` stays fast.
 WINGS = (
     "humandepth.data.cli",
@@ -48,14 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"humandepth {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in WINGS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as e:
-            if e.name and (module_name == e.name or module_name.startswith(e.name + ".")):
-                continue  # this wing is not part of this build
-
-            raise
-        module.register(sub)
+        importlib.import_module(module_name).register(sub)
     return parser
 
 

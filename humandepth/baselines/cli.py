@@ -32,13 +32,9 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, help="predictions file to write (.h5)")
     p.add_argument("--checkpoint", help="checkpoint for the reference network (default: the shipped one)")
     p.set_defaults(func=_run)
-    try:
-        from humandepth.baselines.reference.cli import register_train
-    except ModuleNotFoundError as e:
-        if not (e.name and "humandepth.baselines.reference.cli".startswith(e.name)):
-            raise
-    else:
-        register_train(bsub)
+    from humandepth.baselines.reference.cli import register_train
+
+    register_train(bsub)
 
 
 def _list(args) -> int:
