@@ -132,3 +132,16 @@ def test_same_seed_same_measurement_and_trajectories_are_seeded():
     np.testing.assert_allclose(np.hypot(centres[:, 0], centres[:, 2]), 1.5, atol=1e-9)
     static = make_trajectory("static", 4, 0)
     assert np.array_equal(static[0], static[3])
+
+
+def test_fill_holes_equals_scipy_on_random_masks():
+    from scipy import ndimage
+
+    from humandepth.capture.mask import fill_holes
+
+    rng = np.random.default_rng(0)
+    for i in range(100):
+        m = ndimage.binary_opening(rng.random((40, 50)) < 0.55)
+        if i % 3 == 0:
+            m[0, :] = True  # the mask touching the border
+        np.testing.assert_array_equal(fill_holes(m), ndimage.binary_fill_holes(m))
