@@ -32,12 +32,12 @@ SHIPPED_BY_ARCHITECTURE = {"full": "small", "single-branch": "single-branch"}  #
 CROPS = ("segmentation", "mask")
 
 
-def default_checkpoint(variant: str = "full") -> Path:
+def default_checkpoint(variant: str = "full") -> Path | None:
     """The checkpoint shipped with the package for ``variant``: ``checkpoints/small`` (full network, also
-    for ``no-refine`` / ``geonet-refine``) or ``checkpoints/single-branch``; ``no-priors`` has none."""
+    for ``no-refine`` / ``geonet-refine``) or ``checkpoints/single-branch``; None for ``no-priors`` (none ships)."""
     folder = SHIPPED_BY_ARCHITECTURE.get(ARCHITECTURE_OF.get(variant, "full"))
     if folder is None:
-        return SHIPPED.parent / "none"
+        return None
     return SHIPPED if folder == "small" else SHIPPED.parent / folder
 
 
@@ -81,10 +81,13 @@ class ReferenceBaseline:
             raise ValueError(f"unknown crop source {crop!r}; choose one of {', '.join(CROPS)}")
         if checkpoint is None:
             checkpoint = default_checkpoint(variant)
-            if not (checkpoint / "model.safetensors").is_file():
+            if checkpoint is None or not (checkpoint / "model.safetensors").is_file():
+                arch = ARCHITECTURE_OF[variant]
+                where = "none ships with the package" if checkpoint is None else f"none found at {checkpoint}"
                 raise FileNotFoundError(
-                    "the reference network needs a checkpoint: pass --checkpoint DIR (train one with `humandepth "
-                    f"baselines train reference --data DATASET --out DIR`); no shipped checkpoint at {checkpoint}")
+                    f"variant {variant!r} needs a checkpoint trained as {arch!r} ({where}): pass --checkpoint DIR, "
+                    f"or train one with `humandepth baselines train reference --data DATASET --variant {arch} "
+                    "--out DIR`")
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model, self.config = load_checkpoint(checkpoint, self.device)
         arch = self.model.cfg.architecture
