@@ -12,7 +12,7 @@ Take layout: :mod:`humandepth.capture.take`.  Guide: docs/capture.md.
 
 from __future__ import annotations
 
-import importlib
+from humandepth._lazy import lazy_exports
 
 _EXPORTS = {
     "record_take": "humandepth.capture.live",
@@ -29,10 +29,4 @@ _EXPORTS = {
     "person_mask": "humandepth.capture.mask",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'humandepth.capture' has no attribute {name!r}")
+__getattr__, __all__ = lazy_exports(__name__, _EXPORTS)

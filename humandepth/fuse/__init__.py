@@ -13,7 +13,7 @@ Guide: docs/fuse.md.
 
 from __future__ import annotations
 
-import importlib
+from humandepth._lazy import lazy_exports
 
 _EXPORTS = {
     "Frame": "humandepth.fuse.frames",
@@ -32,10 +32,4 @@ _EXPORTS = {
     "known_poses": "humandepth.fuse.poses",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'humandepth.fuse' has no attribute {name!r}")
+__getattr__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -10,7 +10,7 @@ Public API (imports are lazy, so ``import humandepth.render`` stays cheap and ne
 
 from __future__ import annotations
 
-import importlib
+from humandepth._lazy import lazy_exports
 
 _EXPORTS = {
     "render_mesh": "humandepth.render.raster",
@@ -22,10 +22,4 @@ _EXPORTS = {
     "GeneratorConfig": "humandepth.render.generate",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'humandepth.render' has no attribute {name!r}")
+__getattr__, __all__ = lazy_exports(__name__, _EXPORTS)
