@@ -61,6 +61,57 @@ def _shard_name(number: int) -> str:
     return f"shard-{number:05d}.h5"
 
 
+def shard_number(path) -> int:
+    """The number ``k`` of a shard file named ``shard-0000k.h5``."""
+    return int(Path(path).stem.split("-")[1])
+
+
+def write_shard(path, samples: list[Sample], fields: list[str] | None = None, compression: str = "gzip") -> Path:
+    """Write ``samples`` (in order) as one shard file at ``path``; return ``path``.
+
+    The one function that writes shard files, whoever calls it (:class:`DatasetWriter`, or a worker that renders
+    one shard on its own), so the same samples give the same bytes.  ``fields`` defaults to the first sample's
+    present fields (sorted); every sample must have exactly those fields and the first one's resolution.  The
+    file is written as ``.NAME.partial`` beside ``path`` and renamed when complete.
+    """
+    path = Path(path)
+    if not samples:
+        raise ValueError(f"shard {path}: no samples to write")
+    if compression not in COMPRESSIONS:
+        raise ValueError(f"compression must be one of {list(COMPRESSIONS)}, got {compression!r}")
+    fields = sorted(samples[0].present_fields()) if fields is None else list(fields)
+    size = (samples[0].height, samples[0].width)
+    for s in samples:
+        if sorted(s.present_fields()) != fields:
+            raise ValueError(f"sample {s.id!r}: fields {sorted(s.present_fields())} differ from the shard's {fields}")
+        if (s.height, s.width) != size:
+            raise ValueError(f"sample {s.id!r}: resolution {(s.height, s.width)} differs from the shard's {size}")
+    tmp = path.parent / f".{path.name}.partial"
+    n = len(samples)
+    with h5py.File(tmp, "w", track_order=False) as f:
+        for field_name in fields:
+            first = getattr(samples[0], field_name)
+            dset = f.create_dataset(field_name, shape=(n, *first.shape), dtype=FIELD_SCHEMA[field_name][0],
+                                    chunks=(1, *first.shape), track_times=False, **COMPRESSIONS[compression])
+            for i, s in enumerate(samples):
+                dset[i] = getattr(s, field_name)
+        str_dt = h5py.string_dtype("utf-8")
+        f.create_dataset("ids", data=np.array([s.id for s in samples], dtype=object), dtype=str_dt,
+                         track_times=False)
+        f.create_dataset("meta", data=np.array([json.dumps(s.meta, sort_keys=True) for s in samples],
+                                               dtype=object), dtype=str_dt, track_times=False)
+        has_cam = np.array([s.camera is not None for s in samples])
+        eye = Camera(np.eye(3), 1, 1)
+        cams = [s.camera if s.camera is not None else eye for s in samples]
+        g = f.create_group("camera", track_order=False)
+        g.create_dataset("present", data=has_cam, track_times=False)
+        g.create_dataset("K", data=np.stack([c.K for c in cams]), track_times=False)
+        g.create_dataset("cam_from_world", data=np.stack([c.cam_from_world for c in cams]), track_times=False)
+        g.create_dataset("size", data=np.array([[c.width, c.height] for c in cams], np.int32), track_times=False)
+    os.replace(tmp, path)
+    return path
+
+
 def _scalar_attrs(meta: dict) -> dict:
     """Top-level scalar entries of ``meta`` (for the index table)."""
     reserved = ("id", "shard", "row")
@@ -127,13 +178,29 @@ class DatasetWriter:
         self._fields: list[str] | None = None
         self._resolution: tuple[int, int] | None = None
         self.done_ids: set[str] = set()
-        self._next_shard = 0
+        self._next_shard = 0  # the lowest shard number not yet written (gaps are filled first)
+        self._finished: set[int] = set()
+        for number, ids in self.finished_shards().items():
+            self.done_ids.update(ids)
+            self._finished.add(number)
+
+    def finished_shards(self) -> dict[int, list[str]]:
+        """``{shard number: its sample ids}`` of every complete shard file now in ``shards/``.
+
+        Shards need not be contiguous: workers that write shards independently (e.g. on a Ray cluster) may
+        finish shard 3 before shard 2.  Each shard's fields and resolution are checked against the dataset's.
+        """
+        out = {}
         for path in sorted(self.shard_dir.glob("shard-*.h5")):
             with h5py.File(path, "r") as f:
-                self.done_ids.update(s.decode() for s in f["ids"][()])
+                out[shard_number(path)] = [s.decode() for s in f["ids"][()]]
                 fields = sorted(k for k in f.keys() if k in FIELD_SCHEMA)
                 self._check_layout(path.name, fields, tuple(f["depth"].shape[1:3]))
-            self._next_shard = int(path.stem.split("-")[1]) + 1
+        return out
+
+    def shard_path(self, number: int) -> Path:
+        """Where shard ``number`` of this dataset is (or will be) written."""
+        return self.shard_dir / _shard_name(number)
 
     def _remove_existing(self) -> None:
         for p in (self.root / CARD_NAME, self.root / INDEX_NAME, self.root / PROGRESS_NAME):
@@ -166,48 +233,30 @@ class DatasetWriter:
         if not self._buffer:
             return
         samples, self._buffer = self._buffer, []
-        name = _shard_name(self._next_shard)
-        tmp = self.shard_dir / f".{name}.partial"
-        n = len(samples)
-        with h5py.File(tmp, "w", track_order=False) as f:
-            for field_name in self._fields:
-                first = getattr(samples[0], field_name)
-                dset = f.create_dataset(field_name, shape=(n, *first.shape), dtype=FIELD_SCHEMA[field_name][0],
-                                        chunks=(1, *first.shape), track_times=False,
-                                        **COMPRESSIONS[self.config["compression"]])
-                for i, s in enumerate(samples):
-                    dset[i] = getattr(s, field_name)
-            str_dt = h5py.string_dtype("utf-8")
-            f.create_dataset("ids", data=np.array([s.id for s in samples], dtype=object), dtype=str_dt,
-                             track_times=False)
-            f.create_dataset("meta", data=np.array([json.dumps(s.meta, sort_keys=True) for s in samples],
-                                                   dtype=object), dtype=str_dt, track_times=False)
-            has_cam = np.array([s.camera is not None for s in samples])
-            eye = Camera(np.eye(3), 1, 1)
-            cams = [s.camera if s.camera is not None else eye for s in samples]
-            g = f.create_group("camera", track_order=False)
-            g.create_dataset("present", data=has_cam, track_times=False)
-            g.create_dataset("K", data=np.stack([c.K for c in cams]), track_times=False)
-            g.create_dataset("cam_from_world", data=np.stack([c.cam_from_world for c in cams]), track_times=False)
-            g.create_dataset("size", data=np.array([[c.width, c.height] for c in cams], np.int32), track_times=False)
-        os.replace(tmp, self.shard_dir / name)
+        while self._next_shard in self._finished:  # resume of a run whose later shards finished first
+            self._next_shard += 1
+        write_shard(self.shard_dir / _shard_name(self._next_shard), samples, self._fields, self.config["compression"])
         self.done_ids.update(s.id for s in samples)
+        self._finished.add(self._next_shard)
         self._next_shard += 1
 
     def close(self) -> Path:
         """Write the last shard, the index table and the card; return the card's path."""
         self._flush()
-        if not self.done_ids:
-            raise ValueError(f"no samples were written to {self.root}")
         shards, rows = [], []
-        for path in sorted(self.shard_dir.glob("shard-*.h5")):
+        for path in sorted(self.shard_dir.glob("shard-*.h5")):  # also those written by other processes
             with h5py.File(path, "r") as f:
                 ids = [s.decode() for s in f["ids"][()]]
                 metas = [json.loads(m) for m in f["meta"][()]]
+                fields = sorted(k for k in f.keys() if k in FIELD_SCHEMA)
+                self._check_layout(path.name, fields, tuple(f["depth"].shape[1:3]))
+            self.done_ids.update(ids)
             shards.append({"file": f"{SHARD_DIR}/{path.name}", "count": len(ids), "sha256": sha256_file(path),
                            "first_id": ids[0], "last_id": ids[-1]})
             for row, (sid, meta) in enumerate(zip(ids, metas, strict=True)):
                 rows.append({"id": sid, "shard": f"{SHARD_DIR}/{path.name}", "row": row, **_scalar_attrs(meta)})
+        if not rows:
+            raise ValueError(f"no samples were written to {self.root}")
         index = pd.DataFrame(rows)
         index.to_csv(self.root / INDEX_NAME, index=False)
         h, w = self._resolution
@@ -385,4 +434,5 @@ def write_samples(root, samples, **writer_kwargs) -> Path:
     return Path(root)
 
 
-__all__ = ["ARRAY_FIELDS", "DatasetWriter", "HumanDepthDataset", "expected_shape", "sha256_file", "write_samples"]
+__all__ = ["ARRAY_FIELDS", "DatasetWriter", "HumanDepthDataset", "expected_shape", "sha256_file", "shard_number",
+           "write_samples", "write_shard"]
