@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 
 EPILOG = """examples:
@@ -11,6 +12,8 @@ EPILOG = """examples:
   humandepth baselines train reference --data data/train --out ckpt/ref-small --resume
   humandepth baselines train reference --data data/train --variant single-branch --out ckpt/ref-single
   humandepth baselines run reference --checkpoint ckpt/ref-small --dataset data/test --out preds/ref.h5
+  # DistributedDataParallel, one process per GPU (NCCL) or per CPU process (gloo); --batch-size is global
+  torchrun --nproc-per-node 2 -m humandepth baselines train reference --data data/train --out ckpt/ddp --ddp
 
 Stage 1 trains every branch on its own target, stage 2 fine-tunes jointly with a truncated loss on the
 composed depth.  Writes DIR/model.safetensors, DIR/config.json, DIR/train_state.pt and DIR/log.csv.
@@ -44,6 +47,12 @@ def register_train(subparsers) -> None:
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: cuda when available)")
     p.add_argument("--workers", type=int, default=0, help="data loader worker processes (default 0)")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--ddp", action="store_true",
+                   help="run as one rank of a DistributedDataParallel job started by torchrun (NCCL on GPUs, gloo "
+                   "on CPUs); --batch-size stays the global batch, split over the ranks")
+    p.add_argument("--micro-batches", type=int, default=1, metavar="M",
+                   help="split each batch into M parts with averaged gradients: the one-process equivalent of an "
+                   "M-rank --ddp run (default 1)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
                    help="any other TrainConfig field, e.g. --set w_base_ce=1.0 (repeatable; see docs/reference.md)")
     p.set_defaults(func=_train)
@@ -58,6 +67,10 @@ def _command_line(args) -> str:
         value = getattr(args, name)
         if value is not None and not (name == "workers" and value == 0):
             parts += [f"--{name.replace('_', '-')}", str(value)]
+    if getattr(args, "micro_batches", 1) != 1:
+        parts += ["--micro-batches", str(args.micro_batches)]
+    if getattr(args, "ddp", False):
+        parts.append("--ddp")
     for setting in args.settings:
         parts += ["--set", setting]
     return " ".join(shlex.quote(p) for p in parts)
@@ -108,6 +121,7 @@ def _train(args) -> int:
     command = _command_line(args)
     out = train(args.data, args.out, config=args.config, variant=args.variant, resume=args.resume,
                 overrides=overrides, device=args.device, workers=args.workers, command=command,
-                max_steps=args.max_steps)
-    print(f"wrote checkpoint {out}")
+                max_steps=args.max_steps, ddp=args.ddp, micro_batches=args.micro_batches)
+    if not args.ddp or int(os.environ.get("RANK", "0")) == 0:
+        print(f"wrote checkpoint {out}")
     return 0

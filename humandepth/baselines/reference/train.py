@@ -11,12 +11,20 @@
   So a run is reproducible on the CPU and a resumed run sees exactly the batches the uninterrupted one would.
 - Output directory: the checkpoint (checkpoint.py), ``log.csv`` (one row per logged step: stage, lr,
   every loss term, img/s, elapsed seconds) and ``progress`` lines on stderr.
+- ``ddp=True`` (under ``torchrun``): DistributedDataParallel, NCCL on CUDA devices and gloo on the CPU. Rank r of
+  W takes images ``r*b .. r*b + b - 1`` (b = batch_size / W) of every global batch, with the same per-image
+  augmentation seeds as one process; gradients are averaged over the ranks; rank 0 alone writes the checkpoint
+  and the log and prints progress; a resumed run loads the same checkpoint on every rank.
+- ``micro_batches=M`` in one process splits every global batch into the same M parts and averages their
+  gradients: the exact single-process equivalent of an M-rank DDP run (BatchNorm normalises each part on its
+  own statistics and the running statistics follow part 0, as DDP's rank 0 with ``broadcast_buffers``).
 """
 
 from __future__ import annotations
 
 import csv
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -104,14 +112,21 @@ class TrainingItems(Dataset):
 
 
 class _Batches:
-    """Batch sampler yielding the (index, seed) keys of steps ``start .. stop - 1``."""
+    """Batch sampler yielding the (index, seed) keys of steps ``start .. stop - 1``.
 
-    def __init__(self, schedule: StepSchedule, batch_size: int, start: int, stop: int):
+    With ``rank`` / ``world_size`` it yields only that rank's part of each global batch of ``batch_size``:
+    images ``rank * b .. rank * b + b - 1`` with ``b = batch_size // world_size``, so the ranks' parts are
+    disjoint and together are exactly the batch one process would see."""
+
+    def __init__(self, schedule: StepSchedule, batch_size: int, start: int, stop: int, rank: int = 0,
+                 world_size: int = 1):
         self.schedule, self.bs, self.start, self.stop = schedule, batch_size, start, stop
+        self.part = batch_size // world_size
+        self.offset = rank * self.part
 
     def __iter__(self):
         for step in range(self.start, self.stop):
-            yield [self.schedule.item(step * self.bs + i) for i in range(self.bs)]
+            yield [self.schedule.item(step * self.bs + self.offset + i) for i in range(self.part)]
 
     def __len__(self) -> int:
         return max(self.stop - self.start, 0)
@@ -133,6 +148,97 @@ def _pick_device(device) -> torch.device:
     return torch.device(device)
 
 
+DDP_ENV = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
+LAUNCH_HINT = "torchrun --nproc-per-node N -m humandepth baselines train reference --data D --out O --ddp"
+
+
+class _Ranks:
+    """Where this process stands in a DDP run (rank 0 of 1 without one)."""
+
+    def __init__(self, rank: int = 0, world_size: int = 1, backend: str = "", owns_group: bool = False):
+        self.rank, self.world_size, self.backend, self.owns_group = rank, world_size, backend, owns_group
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def close(self) -> None:
+        if self.owns_group:
+            import torch.distributed as dist
+
+            dist.destroy_process_group()
+            self.owns_group = False
+
+
+def _ddp_setup(device) -> tuple[torch.device, _Ranks]:
+    """Join torchrun's process group (or use one already initialised): NCCL on CUDA, gloo on the CPU.
+
+    The device is ``cuda:LOCAL_RANK`` when CUDA is available (or ``device`` is ``cuda``), else the CPU;
+    ValueError with the launch command when torchrun's environment variables are missing."""
+    import torch.distributed as dist
+
+    if not dist.is_available():
+        raise RuntimeError("this torch build has no torch.distributed; --ddp is unavailable")
+    if not dist.is_initialized():
+        missing = [k for k in DDP_ENV if k not in os.environ]
+        if missing:
+            raise ValueError(f"--ddp runs one process per device under torchrun, which sets {', '.join(DDP_ENV)} "
+                             f"(missing: {', '.join(missing)}); launch it as `{LAUNCH_HINT}`")
+    local_rank = int(os.environ.get("LOCAL_RANK", 0))
+    if device in (None, "auto"):
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    dev = torch.device(device)
+    if dev.type == "cuda" and dev.index is None:
+        dev = torch.device("cuda", local_rank)
+    if dev.type == "cuda":
+        torch.cuda.set_device(dev)
+    owns = False
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
+        owns = True
+    return dev, _Ranks(dist.get_rank(), dist.get_world_size(), str(dist.get_backend()), owns)
+
+
+def _mean_over_ranks(terms: dict, ranks: _Ranks, dev: torch.device) -> dict:
+    """The loss terms averaged over the ranks (detached; for the log and the finite check)."""
+    if ranks.world_size == 1:
+        return terms
+    import torch.distributed as dist
+
+    keys = sorted(terms)
+    vec = torch.stack([terms[k].detach().float() for k in keys]).to(dev)
+    dist.all_reduce(vec)
+    vec /= ranks.world_size
+    return dict(zip(keys, vec.unbind(), strict=True))
+
+
+def _micro_step(model, run, batch: dict, micro: int, opt, step: int, tcfg: TrainConfig) -> dict:
+    """Forward and backward ``batch`` in ``micro`` equal parts with gradients averaged (``loss / micro`` each).
+
+    BatchNorm running statistics keep the update of part 0 only, as rank 0 of a DDP run with
+    ``broadcast_buffers``. Returns the loss terms averaged over the parts (detached)."""
+    n = next(iter(batch.values())).shape[0]
+    part = n // micro
+    kept = None
+    sums: dict[str, torch.Tensor] = {}
+    opt.zero_grad(set_to_none=True)
+    for j in range(micro):
+        chunk = {k: v[j * part:(j + 1) * part].clone() for k, v in batch.items()}
+        terms = run(chunk)
+        if j == 0:
+            kept = [b.detach().clone() for b in model.buffers()]
+        if not torch.isfinite(terms["total"]):
+            raise FloatingPointError(f"reference training: loss became {terms['total'].item()} at step {step}; "
+                                     f"lower --lr (now {tcfg.lr})")
+        (terms["total"] / micro).backward()
+        for k, v in terms.items():
+            sums[k] = sums.get(k, 0.0) + v.detach()
+    with torch.no_grad():
+        for b, k in zip(model.buffers(), kept, strict=True):
+            b.copy_(k)
+    return {k: v / micro for k, v in sums.items()}
+
+
 def _dataset_record(dataset) -> dict:
     rec = {"name": getattr(dataset, "name", ""), "count": len(dataset), "root": str(getattr(dataset, "root", ""))}
     try:
@@ -144,7 +250,8 @@ def _dataset_record(dataset) -> dict:
 
 def train(data, out, config: str = "small", variant: str = "full", resume: bool = False,
           overrides: dict | None = None, model_overrides: dict | None = None, device=None, workers: int = 0,
-          command: str = "", log_stream=None, max_steps: int | None = None) -> Path:
+          command: str = "", log_stream=None, max_steps: int | None = None, ddp: bool = False,
+          micro_batches: int = 1) -> Path:
     """Train the reference network on ``data`` and write the checkpoint to ``out`` (a directory).
 
     Args:
@@ -156,6 +263,12 @@ def train(data, out, config: str = "small", variant: str = "full", resume: bool 
             ``geonet-refine`` only change inference: train ``full``).
         resume: continue from the checkpoint in ``out`` (same configuration required).
         max_steps: stop after this many steps in this call (the checkpoint is resumable).
+        ddp: run as one rank of a DistributedDataParallel job launched by ``torchrun`` (or inside a process
+            group the caller initialised); ``batch_size`` stays the global batch and must divide by the
+            number of ranks. Only rank 0 writes files and prints.
+        micro_batches: split every batch into this many equal parts, forwarded one by one with averaged
+            gradients: the single-process equivalent of a ``micro_batches``-rank DDP run (and a way to fit a
+            large batch in memory). 1 (default) is the plain single-process step.
     Returns:
         the checkpoint directory.
     """
@@ -169,7 +282,29 @@ def train(data, out, config: str = "small", variant: str = "full", resume: bool 
     if overrides:
         tcfg = TrainConfig.from_dict({**tcfg.to_dict(), **overrides})
     out = Path(out)
-    dev = _pick_device(device)
+    if micro_batches < 1 or tcfg.batch_size % micro_batches:
+        raise ValueError(f"--micro-batches {micro_batches} must be >= 1 and divide the batch size {tcfg.batch_size}")
+    if ddp and micro_batches > 1:
+        raise ValueError("--micro-batches emulates DDP ranks in one process; do not combine it with --ddp")
+    if ddp:
+        dev, ranks = _ddp_setup(device)
+        if tcfg.batch_size % ranks.world_size:
+            ranks.close()
+            raise ValueError(f"--batch-size {tcfg.batch_size} (the global batch) must divide by the "
+                             f"{ranks.world_size} DDP ranks")
+        try:
+            return _train(data, out, config, variant, resume, mcfg, tcfg, dev, workers, command,
+                          log_stream if ranks.main else None, max_steps, ranks, 1)
+        finally:
+            ranks.close()
+    return _train(data, out, config, variant, resume, mcfg, tcfg, _pick_device(device), workers, command, log_stream,
+                  max_steps, _Ranks(), micro_batches)
+
+
+def _train(data, out: Path, config: str, variant: str, resume: bool, mcfg: ModelConfig, tcfg: TrainConfig,
+           dev: torch.device, workers: int, command: str, log_stream, max_steps: int | None, ranks: _Ranks,
+           micro: int) -> Path:
+    """The training run of :func:`train` (one rank of ``ranks``; ``log_stream`` None: print nothing)."""
     dataset = open_training_data(data)
     check_fields(dataset, mcfg)
     total = tcfg.stage1_steps + tcfg.stage2_steps
@@ -199,16 +334,31 @@ def train(data, out, config: str = "small", variant: str = "full", resume: bool 
     stop = total if max_steps is None else min(total, start + max_steps)
     record = {"variant": mcfg.architecture, "config": config, "train": tcfg.to_dict(),
               "refinement": REFINEMENT_OF[variant], "training": {}}
-    out.mkdir(parents=True, exist_ok=True)
-    _prepare_log(out / LOG, start)
+    parallel = {}
+    if ranks.backend:
+        parallel = {"ddp_world_size": ranks.world_size, "backend": ranks.backend,
+                    "per_rank_batch": tcfg.batch_size // ranks.world_size}
+    elif micro > 1:
+        parallel = {"micro_batches": micro}
+    if ranks.main:
+        out.mkdir(parents=True, exist_ok=True)
+        _prepare_log(out / LOG, start)
     if start >= total:
-        print(f"reference: {out} already finished {total} steps", file=log_stream)
+        if log_stream is not None:
+            print(f"reference: {out} already finished {total} steps", file=log_stream)
         return out
 
     items = TrainingItems(dataset, mcfg, tcfg)
     schedule = StepSchedule(len(items), tcfg.seed)
-    loader = DataLoader(items, batch_sampler=_Batches(schedule, tcfg.batch_size, start, stop), num_workers=workers,
-                        persistent_workers=False)
+    loader = DataLoader(items, batch_sampler=_Batches(schedule, tcfg.batch_size, start, stop, ranks.rank,
+                                                      ranks.world_size),
+                        num_workers=workers, persistent_workers=False)
+    net = model
+    if ranks.backend:
+        from torch.nn.parallel import DistributedDataParallel
+
+        # broadcasts rank 0's weights and buffers now, averages gradients in backward
+        net = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
     use_amp = tcfg.amp and dev.type == "cuda"
     t_run = time.perf_counter()
     t_win, imgs_win = time.perf_counter(), 0
@@ -217,16 +367,25 @@ def train(data, out, config: str = "small", variant: str = "full", resume: bool 
     counts: dict[str, int] = {}
 
     def checkpoint() -> None:
+        if not ranks.main:
+            return
         record["training"] = {"step": step, "stage": 1 if step <= tcfg.stage1_steps else 2, "total_steps": total,
                               "images_seen": step * tcfg.batch_size, "complete": step >= total,
                               "seed": tcfg.seed, "data": _dataset_record(dataset), "command": command,
                               "device": str(dev), "torch": torch.__version__}
+        if parallel:
+            record["training"]["parallel"] = parallel
         state = {"optimizer": opt.state_dict(), "step": torch.tensor(step)}
         save_checkpoint(out, model, record, train_state=state)
 
+    def run(chunk: dict) -> dict:
+        with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=use_amp):
+            outputs = net(chunk["rgb"], mask=chunk["mask"], refinement="none", detach_priors=(stage == 1))
+        return compute_losses(outputs, chunk, tcfg, stage, mcfg.two_branch)
+
     def log_window(stage: int) -> None:
         nonlocal t_win, imgs_win, sums, counts
-        if not counts:
+        if not counts or not ranks.main:
             return
         now = time.perf_counter()
         rate = imgs_win / max(now - t_win, 1e-9)
@@ -244,14 +403,16 @@ def train(data, out, config: str = "small", variant: str = "full", resume: bool 
         for g in opt.param_groups:
             g["lr"] = _lr_for(step, tcfg)
         batch = {k: v.to(dev, non_blocking=True) for k, v in batch.items()}
-        with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=use_amp):
-            outputs = model(batch["rgb"], mask=batch["mask"], refinement="none", detach_priors=(stage == 1))
-        terms = compute_losses(outputs, batch, tcfg, stage, mcfg.two_branch)
-        if not torch.isfinite(terms["total"]):
-            raise FloatingPointError(f"reference training: loss became {terms['total'].item()} at step {step}; "
-                                     f"lower --lr (now {tcfg.lr})")
-        opt.zero_grad(set_to_none=True)
-        terms["total"].backward()
+        if micro > 1:
+            terms = _micro_step(model, run, batch, micro, opt, step, tcfg)
+        else:
+            local = run(batch)
+            terms = _mean_over_ranks(local, ranks, dev)  # the same values on every rank
+            if not torch.isfinite(terms["total"]):
+                raise FloatingPointError(f"reference training: loss became {terms['total'].item()} at step {step}; "
+                                         f"lower --lr (now {tcfg.lr})")
+            opt.zero_grad(set_to_none=True)
+            local["total"].backward()
         opt.step()
         step += 1
         imgs_win += tcfg.batch_size
@@ -263,6 +424,10 @@ def train(data, out, config: str = "small", variant: str = "full", resume: bool 
         if step % tcfg.checkpoint_every == 0 and step < stop:
             checkpoint()
     checkpoint()
+    if ranks.world_size > 1:
+        import torch.distributed as dist
+
+        dist.barrier()  # every rank returns once rank 0's checkpoint is complete
     return out
 
 
