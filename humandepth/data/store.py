@@ -180,6 +180,7 @@ class DatasetWriter:
         self.done_ids: set[str] = set()
         self._next_shard = 0  # the lowest shard number not yet written (gaps are filled first)
         self._finished: set[int] = set()
+        self._sha256: dict[str, tuple[int, int, str]] = {}  # shard name -> (size, mtime_ns, sha256) hashed at write
         for number, ids in self.finished_shards().items():
             self.done_ids.update(ids)
             self._finished.add(number)
@@ -235,10 +236,22 @@ class DatasetWriter:
         samples, self._buffer = self._buffer, []
         while self._next_shard in self._finished:  # resume of a run whose later shards finished first
             self._next_shard += 1
-        write_shard(self.shard_dir / _shard_name(self._next_shard), samples, self._fields, self.config["compression"])
+        path = write_shard(self.shard_dir / _shard_name(self._next_shard), samples, self._fields,
+                           self.config["compression"])
+        # hash now, while the file is in the page cache and the producer is still busy (close() reuses it)
+        st = path.stat()
+        self._sha256[path.name] = (st.st_size, st.st_mtime_ns, sha256_file(path))
         self.done_ids.update(s.id for s in samples)
         self._finished.add(self._next_shard)
         self._next_shard += 1
+
+    def _shard_sha256(self, path: Path) -> str:
+        """sha256 of a shard file: the hash taken when this writer wrote it, if the file is unchanged since."""
+        st = path.stat()
+        cached = self._sha256.get(path.name)
+        if cached is not None and cached[:2] == (st.st_size, st.st_mtime_ns):
+            return cached[2]
+        return sha256_file(path)
 
     def close(self) -> Path:
         """Write the last shard, the index table and the card; return the card's path."""
@@ -251,7 +264,7 @@ class DatasetWriter:
                 fields = sorted(k for k in f.keys() if k in FIELD_SCHEMA)
                 self._check_layout(path.name, fields, tuple(f["depth"].shape[1:3]))
             self.done_ids.update(ids)
-            shards.append({"file": f"{SHARD_DIR}/{path.name}", "count": len(ids), "sha256": sha256_file(path),
+            shards.append({"file": f"{SHARD_DIR}/{path.name}", "count": len(ids), "sha256": self._shard_sha256(path),
                            "first_id": ids[0], "last_id": ids[-1]})
             for row, (sid, meta) in enumerate(zip(ids, metas, strict=True)):
                 rows.append({"id": sid, "shard": f"{SHARD_DIR}/{path.name}", "row": row, **_scalar_attrs(meta)})
