@@ -8,7 +8,7 @@ recording), then times, on the same file:
 * align      -- the same with depth aligned to colour (``rs.align`` + colour-camera z)
 * import     -- the whole ``import_take`` (align color + coarse mask + HDF5 dataset writing)
 
-Usage:  python benchmarks/bench_capture.py [--frames 150] [--distinct 8]
+Usage:  python benchmarks/bench_capture.py [--frames 150] [--distinct 8] [--compression lzf|none|gzip]
 Target (issue 4): import >= 60 frames/s on the 2-core CPU machine.
 """
 
@@ -51,6 +51,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--frames", type=int, default=150)
     ap.add_argument("--distinct", type=int, default=8)
+    ap.add_argument("--compression", default="lzf", choices=("gzip", "lzf", "none"),
+                    help="chunk compression of the imported dataset (default lzf, as capture import)")
     args = ap.parse_args()
     scene = room_scene(0)
     work = Path(tempfile.mkdtemp(prefix="bench_capture_"))
@@ -68,7 +70,7 @@ def main() -> None:
                 out = work / f"ds_{size[0]}"
 
                 def do_import(path=path, out=out):
-                    return import_take(path, out, align="color", overwrite=True)["frames"]
+                    return import_take(path, out, align="color", overwrite=True, compression=args.compression)["frames"]
 
                 t_imp, n_imp = time_it(do_import)
                 assert n_play == n_align == n_imp == args.frames, (n_play, n_align, n_imp)
@@ -79,8 +81,8 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("playback: every frame, raw depth + colour mapped onto it; align: depth aligned to colour;")
-    print("import: align + coarse mask + humandepth.data.DatasetWriter (lzf HDF5); times include the")
-    print("0.25 s end-of-file wait.  Colour is 640x480 throughout.")
+    print("import: align + coarse mask + dataset writing in a second process (lzf HDF5 unless --compression);")
+    print(".db3 playback ends at the last frame the file holds.  Colour is 640x480 throughout.")
 
 
 if __name__ == "__main__":

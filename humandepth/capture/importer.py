@@ -32,7 +32,7 @@ def import_take(take, out, align: str = "color", filters=(), box=None, depth_ran
     """
     from humandepth.data.camera import Camera
     from humandepth.data.sample import Sample
-    from humandepth.data.store import DatasetWriter
+    from humandepth.data.writer_process import BackgroundDatasetWriter
 
     if align not in ALIGN_MODES:
         raise ValueError(f"--align must be one of {ALIGN_MODES}, got {align!r}")
@@ -45,33 +45,40 @@ def import_take(take, out, align: str = "color", filters=(), box=None, depth_ran
         "align": align, "filters": filters, "mask": {"box": list(box) if box else None,
                                                     "depth_range": list(depth_range) if depth_range else None},
     }
-    writer = DatasetWriter(out, name=name or f"{t.name}-captured", kind="captured", shard_size=shard_size,
-                           generator=generator, license="as the recording", base_detail_filter=None,
-                           description=f"frames of {t.recording.name} played back by pyrealsense2 "
-                                       f"(align={align}, filters={filters or 'none'})", overwrite=overwrite,
-                           compression=compression)
+    writer_kwargs = dict(root=out, name=name or f"{t.name}-captured", kind="captured", shard_size=shard_size,
+                         generator=generator, license="as the recording", base_detail_filter=None,
+                         description=f"frames of {t.recording.name} played back by pyrealsense2 "
+                                     f"(align={align}, filters={filters or 'none'})", overwrite=overwrite,
+                         compression=compression)
+    base_meta = {"source": "captured", "take": t.name, "recording": t.recording.name, "align": align,
+                 "filters": filters, "depth_scale": rec.info.depth_scale, "pose_known": False}
+
+    def make_sample(sid: str, arrays: dict, info: dict) -> Sample:
+        """In the writer process: the coarse mask, then the sample (arrays copied out of the shared slot)."""
+        depth = arrays["depth"].copy()
+        mask, mask_info = person_mask(depth, box=box, depth_range=depth_range)
+        h, w = depth.shape
+        return Sample(id=sid, rgb=arrays["rgb"].copy(), depth=depth, mask=mask, camera=Camera(info["K"], w, h),
+                      meta={**base_meta, "mask": mask_info, **info["meta"]})
+
     written = skipped = 0
-    for pair in rec.frames(align=align, filters=filters):
-        sid = frame_id(pair.index)
-        if sid in writer.done_ids:
-            skipped += 1
-            continue
-        mask, mask_info = person_mask(pair.depth, box=box, depth_range=depth_range)
-        h, w = pair.depth.shape
-        meta = {"source": "captured", "take": t.name, "recording": t.recording.name, "align": align,
-                "filters": filters, "depth_scale": rec.info.depth_scale, "pose_known": False,
-                "mask": mask_info, **pair.meta}
-        writer.add(Sample(id=sid, rgb=pair.rgb, depth=pair.depth.astype(np.float32), mask=mask,
-                          camera=Camera(pair.K, w, h), meta=meta))
-        written += 1
-        if progress:
-            progress(pair.index + 1)
-    counts = rec.check_counts()
-    total = written + skipped
-    if t.sidecar and t.sidecar.get("frames") is not None and counts["delivered"]["depth"] != t.sidecar["frames"]:
-        raise ValueError(f"take {t.root}: take.json records {t.sidecar['frames']} frames but {t.recording.name} "
-                         f"played back {counts['delivered']['depth']}")
-    if total == 0:
-        raise ValueError(f"recording {t.recording} produced no depth frame paired with colour")
-    writer.close()
+    # playback + alignment here, mask + HDF5 writing in a second process: the two halves cost about the same
+    with BackgroundDatasetWriter(writer_kwargs, make_sample) as writer:
+        for pair in rec.frames(align=align, filters=filters):
+            sid = frame_id(pair.index)
+            if sid in writer.done_ids:
+                skipped += 1
+                continue
+            writer.add(sid, {"depth": pair.depth.astype(np.float32, copy=False), "rgb": pair.rgb},
+                       {"K": pair.K, "meta": pair.meta})
+            written += 1
+            if progress:
+                progress(pair.index + 1)
+        counts = rec.check_counts()
+        total = written + skipped
+        if t.sidecar and t.sidecar.get("frames") is not None and counts["delivered"]["depth"] != t.sidecar["frames"]:
+            raise ValueError(f"take {t.root}: take.json records {t.sidecar['frames']} frames but {t.recording.name} "
+                             f"played back {counts['delivered']['depth']}")
+        if total == 0:
+            raise ValueError(f"recording {t.recording} produced no depth frame paired with colour")
     return {"dataset": str(Path(out)), "frames": total, "written": written, "resumed_skipped": skipped, **counts}

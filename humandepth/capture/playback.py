@@ -180,6 +180,8 @@ class Recording:
         resumer.start()
         idle_since = None
         last_frame = time.monotonic()
+        expected = self.info.expected_frames  # None for .bag: then only the end-of-file check ends playback
+        seen = {"depth": 0, "color": 0}
         try:
             while True:
                 try:
@@ -198,6 +200,9 @@ class Recording:
                 idle_since = None
                 last_frame = time.monotonic()
                 yield item
+                seen[item[0]] += 1
+                if expected and all(seen[k] >= expected.get(k, 0) for k in seen):
+                    break  # every frame the file holds has come: no need to wait out the end-of-file check
         finally:
             stop_flag.set()
             stopper = threading.Thread(target=lambda: [(s.stop(), s.close()) for s in sensors], daemon=True)
