@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from humandepth.capture.rosbag1 import count_rosbag1_images
 from humandepth.capture.sdk import (
     check_sqlite_recording,
     extrinsics_to_matrix,
@@ -73,7 +74,7 @@ class RecordingInfo:
     depth: dict          # intrinsics_to_dict + fps + format
     color: dict
     depth_to_color: np.ndarray   # (4, 4) metres
-    expected_frames: dict | None  # per stream from the file, None when it cannot be counted (.bag)
+    expected_frames: dict | None  # image messages per stream, from the file (.db3: SQLite; .bag: its index)
 
     def to_dict(self) -> dict:
         return {
@@ -114,7 +115,7 @@ class Recording:
     def __init__(self, path):
         self.path = Path(path)
         fmt = sniff_recording(self.path)
-        expected = check_sqlite_recording(self.path) if fmt == "rosbag2-sqlite" else None
+        expected = check_sqlite_recording(self.path) if fmt == "rosbag2-sqlite" else count_rosbag1_images(self.path)
         r = rs()
         ctx = r.context()
         try:
@@ -180,7 +181,7 @@ class Recording:
         resumer.start()
         idle_since = None
         last_frame = time.monotonic()
-        expected = self.info.expected_frames  # None for .bag: then only the end-of-file check ends playback
+        expected = self.info.expected_frames  # the file's own counts: playback ends at the last frame
         seen = {"depth": 0, "color": 0}
         try:
             while True:

@@ -100,11 +100,12 @@ def check_sqlite_recording(path) -> dict[str, int]:
     except sqlite3.DatabaseError as e:
         first = str(e).splitlines()[0][:200]
         raise ValueError(f"recording {path} is damaged (truncated or corrupted): SQLite says {first!r}") from None
+    from humandepth.capture.rosbag1 import image_stream
+
     counts: dict[str, int] = {}
     for topic, n in rows:
-        parts = topic.strip("/").split("/")
-        if len(parts) >= 5 and parts[3] == "image" and parts[4] == "data":
-            stream = parts[2].rsplit("_", 1)[0].lower()
+        stream = image_stream(topic)
+        if stream is not None:
             counts[stream] = counts.get(stream, 0) + int(n)
     if not counts:
         raise ValueError(f"recording {path} holds no image streams")
