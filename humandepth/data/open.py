@@ -44,9 +44,17 @@ def open_dataset(name_or_path, format: str | None = None) -> DepthDataset:
     """A registered dataset name (``datasets.yaml``) or a path -> a :class:`DepthDataset`.
 
     The result has ``len()``, integer indexing returning :class:`~humandepth.data.sample.Sample`,
-    ``.ids``, ``.get(id)``, ``.checksum()`` and ``.torch()``.
+    ``.ids``, ``.get(id)``, ``.checksum()`` and ``.torch()``.  A URL (``s3://bucket/path``; any fsspec
+    protocol but ``file://``) opens a humandepth dataset in object storage through a local sha256-checked
+    mirror under ``$HUMANDEPTH_CACHE`` (:func:`humandepth.data.remote.open_remote`).
     """
     from humandepth.data.registry import get_entry
+    from humandepth.data.remote import is_remote, open_remote
+
+    if is_remote(name_or_path):
+        if format not in (None, "humandepth"):
+            raise ValueError(f"{name_or_path}: only the humandepth format can be read from object storage")
+        return open_remote(str(name_or_path))
 
     p = Path(str(name_or_path)).expanduser()
     if p.exists():

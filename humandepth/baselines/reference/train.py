@@ -239,8 +239,16 @@ def _micro_step(model, run, batch: dict, micro: int, opt, step: int, tcfg: Train
     return {k: v / micro for k, v in sums.items()}
 
 
+def _barrier() -> None:
+    import torch.distributed as dist
+
+    dist.barrier()
+
+
 def _dataset_record(dataset) -> dict:
     rec = {"name": getattr(dataset, "name", ""), "count": len(dataset), "root": str(getattr(dataset, "root", ""))}
+    if getattr(dataset, "url", None):
+        rec["url"] = dataset.url  # read from object storage through a local mirror (root)
     try:
         rec["checksum"] = dataset.checksum()
     except (NotImplementedError, OSError, KeyError):
@@ -305,7 +313,12 @@ def _train(data, out: Path, config: str, variant: str, resume: bool, mcfg: Model
            dev: torch.device, workers: int, command: str, log_stream, max_steps: int | None, ranks: _Ranks,
            micro: int) -> Path:
     """The training run of :func:`train` (one rank of ``ranks``; ``log_stream`` None: print nothing)."""
+    first_on_node = int(os.environ.get("LOCAL_RANK", 0)) == 0
+    if ranks.world_size > 1 and not first_on_node:
+        _barrier()  # local rank 0 opens first: a dataset in object storage is fetched once per node
     dataset = open_training_data(data)
+    if ranks.world_size > 1 and first_on_node:
+        _barrier()
     check_fields(dataset, mcfg)
     total = tcfg.stage1_steps + tcfg.stage2_steps
 
@@ -425,9 +438,7 @@ def _train(data, out: Path, config: str, variant: str, resume: bool, mcfg: Model
             checkpoint()
     checkpoint()
     if ranks.world_size > 1:
-        import torch.distributed as dist
-
-        dist.barrier()  # every rank returns once rank 0's checkpoint is complete
+        _barrier()  # every rank returns once rank 0's checkpoint is complete
     return out
 
 
