@@ -215,3 +215,25 @@ def test_local_paths_keep_the_local_writer(tmp_path):
     w.add(make_sample(0))
     w.close()
     assert len(open_dataset(tmp_path / "ds")) == 1
+
+
+def test_shards_written_by_independent_workers_join_the_card(s3, tmp_path):
+    """The Ray render path: the driver's writer hands out shard numbers; a worker on this machine writes its shard
+    into staging, a worker elsewhere uploads its own; the card covers both, as a local write of the same shards."""
+    from humandepth.data.remote import upload_shard
+    from humandepth.data.store import write_shard
+
+    samples = [make_sample(i) for i in range(6)]
+    url = f"s3://{BUCKET}/ray"
+    w = RemoteDatasetWriter(url, **WRITER)
+    write_shard(w.shard_path(1), samples[2:4])  # a local worker
+    assert w.upload_finished() == ["shard-00001.h5"]
+    (tmp_path / "elsewhere").mkdir()
+    remote_worker = write_shard(tmp_path / "elsewhere" / "shard-00002.h5", samples[4:6])
+    assert upload_shard(remote_worker, w.shard_url(2)) == f"{url}/shards/shard-00002.h5"
+    for s in samples[:2]:  # the driver's own samples fill the gap: shard 0
+        w.add(s)
+    w.close()
+    assert _keys(s3, BUCKET, "ray/shards/") == ["shard-00000.h5", "shard-00001.h5", "shard-00002.h5"]
+    local = open_dataset(write_samples(tmp_path / "local", samples, **WRITER))
+    _same_dataset(open_dataset(url), local)

@@ -231,7 +231,39 @@ class RemoteDatasetWriter:
             self._uploaded.add(local.name)
             self.uploaded_now.append(local.name)
 
+    def upload_finished(self) -> list[str]:
+        """Upload every finished shard in staging that the URL lacks, also those written there by other local
+        processes (:meth:`shard_path`); returns their names. :meth:`add` and :meth:`close` call it."""
+        n = len(self.uploaded_now)
+        self._seen = -1
+        self._upload_new()
+        return self.uploaded_now[n:]
+
+    def _fetch_missing(self) -> None:
+        """Fetch shards that other workers uploaded to the URL (:func:`upload_shard`) and staging lacks."""
+        with remote_errors(self.url, "listing the shards"):
+            self.fs.invalidate_cache(self.path)
+        _, remote = self._remote_state()
+        staged = {p.name for p in (self.staging / SHARD_DIR).glob("shard-*.h5")}
+        extra = {k: v for k, v in remote.items() if k not in staged}
+        if extra:
+            self._sync_staging(None, extra)
+            self._uploaded.update(extra)
+
     # -- the DatasetWriter interface -----------------------------------------------------------------------
+    def finished_shards(self) -> dict[int, list[str]]:
+        """``{shard number: ids}`` of the finished shards (staged; the URL's are staged at start and close)."""
+        return self._writer.finished_shards()
+
+    def shard_path(self, number: int) -> Path:
+        """The staging path of shard ``number``: a process on this machine may write it there (uploaded by
+        :meth:`upload_finished` or at :meth:`close`)."""
+        return self._writer.shard_path(number)
+
+    def shard_url(self, number: int) -> str:
+        """The URL of shard ``number``: a worker on another machine uploads its shard there (:func:`upload_shard`)."""
+        return _join(self.url, SHARD_DIR, self.shard_path(number).name)
+
     @property
     def done_ids(self) -> set[str]:
         """Ids in finished shards (uploaded, or staged and about to be): a caller skips them when resuming."""
@@ -247,10 +279,12 @@ class RemoteDatasetWriter:
         self._upload_new()
 
     def close(self) -> str:
-        """Write and upload the last shard, then the index, then the card; returns the card's URL."""
+        """Write and upload the last shard, then the index, then the card; returns the card's URL.
+
+        Shards that other workers uploaded to the URL meanwhile are fetched first: the card covers every shard."""
+        self._fetch_missing()
         self._writer.close()
-        self._seen = -1
-        self._upload_new()
+        self.upload_finished()
         with remote_errors(self.url, "uploading the index and the card"):
             self.fs.put_file(str(self.staging / INDEX_NAME), _join(self.path, INDEX_NAME))
             self.fs.put_file(str(self.staging / CARD_NAME), _join(self.path, CARD_NAME))
@@ -268,6 +302,15 @@ class RemoteDatasetWriter:
         if exc_type is None:
             self.close()
         # on error: every finished shard is uploaded already; a rerun resumes from the URL
+
+
+def upload_shard(local_path, url: str) -> str:
+    """Upload a finished shard file (e.g. from :func:`humandepth.data.store.write_shard` on a worker) to ``url``
+    (:meth:`RemoteDatasetWriter.shard_url`).  An object store makes the object visible only once complete."""
+    fs, path = remote_fs(url)
+    with remote_errors(url, f"uploading {local_path}"):
+        fs.put_file(str(local_path), path)
+    return url
 
 
 def dataset_writer(root, *args, **kwargs):
@@ -359,4 +402,4 @@ def open_remote(url: str, cache=None) -> HumanDepthDataset:
 
 
 __all__ = ["RemoteDatasetWriter", "cache_root", "dataset_writer", "is_remote", "open_remote", "remote_errors",
-           "remote_fs", "storage_options"]
+           "remote_fs", "storage_options", "upload_shard"]
