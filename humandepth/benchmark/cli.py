@@ -26,6 +26,8 @@ def register(sub) -> None:
         "  humandepth benchmark --dataset tang2019-real --predictions preds.h5 --protocol tang2019 --out runs/mine\n"
         "  humandepth benchmark --dataset data/render-256 --predictions inflate.h5 \\\n"
         "      --protocol tang2019 --protocol affine --protocol detail --out runs/inflate\n"
+        "  humandepth benchmark --dataset /shared/render-1m --predictions /shared/preds.h5 --protocol all \\\n"
+        "      --out runs/big --executor ray --address 10.0.0.1:6379   # one Ray task per block of 16 samples\n"
         "  humandepth leaderboard runs/* --out board/",
         formatter_class=RAW,
     )
@@ -43,6 +45,9 @@ def register(sub) -> None:
     p.add_argument("--thumbnails", type=int, default=4, help="fixed samples with error-map thumbnails (default 4)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run in --out")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    from humandepth.scale.options import add_executor_options
+
+    add_executor_options(p, "one block of 16 samples")
     p.set_defaults(func=_benchmark)
 
     p = sub.add_parser(
@@ -64,7 +69,9 @@ def _benchmark(args) -> int:
     from humandepth.benchmark.protocols import PROTOCOL_NAMES, make_protocol
     from humandepth.benchmark.run import run_benchmark
     from humandepth.data import open_dataset
+    from humandepth.scale.options import check_executor_options
 
+    check_executor_options(args)
     protocols = list(dict.fromkeys(args.protocol))
     if "all" in protocols:  # every protocol that applies to the file's depth_kind
         from humandepth.data import Predictions
@@ -79,7 +86,8 @@ def _benchmark(args) -> int:
         protocols = list(dict.fromkeys(usable + [n for n in protocols if n != "all"]))
     dataset = open_dataset(args.dataset)
     summary = run_benchmark(dataset, args.predictions, protocols, args.out, workers=args.workers, seed=args.seed,
-                            n_thumbnails=args.thumbnails, progress=not args.quiet, overwrite=args.overwrite)
+                            n_thumbnails=args.thumbnails, progress=not args.quiet, overwrite=args.overwrite,
+                            executor=args.executor, address=args.address, max_retries=args.max_retries)
     for name, entry in summary["protocols"].items():
         first = entry["ci95"]["metric"]
         value, ci = entry["metrics"][first], entry["ci95"]

@@ -16,8 +16,11 @@ lists them all.  Otherwise the run directory receives:
 - ``thumbs/``: RGB and error-map PNGs for a few fixed samples (evenly spaced in id order);
 - ``leaderboard.md``: this run as a one-row leaderboard.
 
-Samples are scored in worker processes (fork) when there are many; results do not depend on the
-number of workers.
+Samples are scored in blocks of :data:`SCORE_BLOCK` consecutive ids (sorted) and the blocks' results merged in
+block order, in this process, in worker processes (fork) when there are many, or as Ray tasks
+(``executor="ray"``: one task per block on a cluster that sees the dataset and the predictions file at the
+same paths).  The blocks are the same for every executor and number of workers, so the results are identical,
+to the bit, however the run is executed.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ BOOTSTRAP_RESAMPLES = 10_000
 ERROR_MAP_PREFERENCE = ("tang2019", "affine", "metric", "detail")  # whose alignment the error maps show
 DEPTH_ERROR_PROTOCOLS = ("tang2019", "affine", "metric")  # those with a cumulative |error| curve
 SUMMARY_FORMAT = "1.0"
+SCORE_BLOCK = 16  # samples per scoring block (one fork-pool chunk or Ray task); fixed so sums merge identically
 
 
 def thumbnail_ids(ids: list[str], k: int = N_THUMBNAILS) -> list[str]:
@@ -92,17 +96,20 @@ class _Job:
 
 
 _JOB: _Job | None = None
-_PRED: tuple[int, object] | None = None
+_PRED: tuple[int, Path, object] | None = None
+_RAY_JOB: dict = {}  # in a Ray worker: token of the run -> its _Job (deserialised once per worker process)
 
 
 def _predictions():
     """This process's own handle on the predictions file (HDF5 handles are never shared across fork)."""
     global _PRED
-    if _PRED is None or _PRED[0] != os.getpid():
+    if _PRED is None or _PRED[0] != os.getpid() or _PRED[1] != _JOB.predictions_path:
         from humandepth.data.predictions import Predictions
 
-        _PRED = (os.getpid(), Predictions(_JOB.predictions_path))
-    return _PRED[1]
+        if _PRED is not None and _PRED[0] == os.getpid():
+            _PRED[2].close()
+        _PRED = (os.getpid(), _JOB.predictions_path, Predictions(_JOB.predictions_path))
+    return _PRED[2]
 
 
 @dataclass
@@ -141,6 +148,22 @@ def _score_ids(ids: list[str]) -> _Chunk:
                 out.maps[sid] = (err, gt.rgb)
         out.rows.append(row)
     return out
+
+
+def _score_block(token: str, job_box: list, ids: list[str]) -> _Chunk:
+    """A Ray task: score one block of ``ids`` of the run ``token`` (``job_box[0]``: the ObjectRef of its _Job)."""
+    global _JOB
+    job = _RAY_JOB.get(token)
+    if job is None:
+        import ray
+
+        _RAY_JOB.clear()  # one run at a time per worker process: drop an earlier run's job and handles
+        job = _RAY_JOB[token] = ray.get(job_box[0])
+    _JOB = job
+    try:
+        return _score_ids(ids)
+    finally:
+        _JOB = None
 
 
 def _merge(total: _Chunk, part: _Chunk) -> None:
@@ -191,13 +214,44 @@ def _detail_filter(dataset):
     return BaseDetailFilter.from_dict(spec) if spec else None
 
 
+def _score_with_executor(job: _Job, blocks: list[list[str]], result: _Chunk, bar: _Progress, executor, address,
+                         max_retries: int, workers: int | None) -> tuple[int, str]:
+    """Score ``blocks`` as tasks of ``executor`` (Ray: one task per block) and merge them into ``result`` in block
+    order.  Returns (the executor's parallelism, its name)."""
+    import uuid
+
+    from humandepth.scale.executor import Task, make_executor
+
+    own = isinstance(executor, str)
+    ex = make_executor(executor, address, max_retries, num_cpus=workers) if own else executor
+    try:
+        if ex.name == "ray":
+            import ray
+
+            token = uuid.uuid4().hex
+            box = [ray.put(job)]  # shipped once; a list so that Ray does not resolve it for every task
+            tasks = [Task(key=f"benchmark-block-{k:05d}", fn=_score_block, args=(token, box, chunk))
+                     for k, chunk in enumerate(blocks)]
+        else:
+            tasks = [Task(key=f"benchmark-block-{k:05d}", fn=_score_ids, args=(chunk,))
+                     for k, chunk in enumerate(blocks)]
+        parts = ex.run(tasks, on_done=lambda i, task, part: bar.update(len(blocks[i])))
+        for part in parts:  # in block order, whatever order they finished in
+            _merge(result, part)
+        return ex.parallelism, ex.name
+    finally:
+        if own:
+            ex.close()
+
+
 def _auto_workers(n: int) -> int:
     return 1 if n < 64 else max(1, min(os.cpu_count() or 1, 8))
 
 
 def run_benchmark(dataset, predictions, protocols, out_dir, *, workers: int | None = None, seed: int = 0,
                   n_thumbnails: int = N_THUMBNAILS, bootstrap_resamples: int = BOOTSTRAP_RESAMPLES,
-                  progress: bool = True, overwrite: bool = False) -> dict:
+                  progress: bool = True, overwrite: bool = False, executor="local", address: str | None = None,
+                  max_retries: int = 3) -> dict:
     """Validate and score ``predictions`` on ``dataset``; write the run directory; return the summary dict.
 
     Args:
@@ -205,12 +259,17 @@ def run_benchmark(dataset, predictions, protocols, out_dir, *, workers: int | No
         predictions: path of a predictions file, or an open :class:`humandepth.data.Predictions`.
         protocols: protocol names (see :data:`humandepth.benchmark.protocols.PROTOCOL_NAMES`), in table order.
         out_dir: the run directory (created).  An existing run there is only replaced with ``overwrite``.
-        workers: scoring processes; None picks 1 for small datasets, else the number of CPUs (max 8).
+        workers: scoring processes; None picks 1 for small datasets, else the number of CPUs (max 8).  With
+            ``executor="ray"`` and no ``address``: the CPUs of the local Ray cluster started here (None: all).
         seed: seed of the bootstrap intervals (recorded).
         n_thumbnails: how many fixed samples get RGB / error-map thumbnails.
         bootstrap_resamples: resamples of each protocol's bootstrap interval.
         progress: print samples/s to stderr while scoring.
         overwrite: replace an existing run in ``out_dir``.
+        executor: ``"local"``, ``"ray"`` (one Ray task per block of :data:`SCORE_BLOCK` samples) or an
+            :class:`humandepth.scale.executor.Executor` (left open for the caller).
+        address, max_retries: the Ray cluster and retries of a dead worker's task (see
+            :class:`humandepth.scale.executor.RayExecutor`).
 
     Raises:
         SubmissionError (a ValueError): the predictions do not match the dataset; lists every problem.
@@ -252,26 +311,32 @@ def run_benchmark(dataset, predictions, protocols, out_dir, *, workers: int | No
                 score=not missing)
 
     todo = [i for i in ids if i not in missing]
-    n_workers = _auto_workers(len(todo)) if workers is None else max(1, int(workers))
     result = _Chunk(problems=[(sid, "no prediction in the file (missing /depth/<id>)") for sid in idcheck.missing])
     bar = _Progress(len(todo), progress)
+    blocks = _chunks(todo, SCORE_BLOCK)
     try:
-        if n_workers == 1:
-            for chunk in _chunks(todo, 16):
-                part = _score_ids(chunk)
-                _merge(result, part)
-                bar.update(len(chunk))
+        if executor != "local":
+            n_workers, executor_name = _score_with_executor(_JOB, blocks, result, bar, executor, address,
+                                                            max_retries, workers)
         else:
-            size = max(4, min(32, len(todo) // (n_workers * 8) or 1))
-            ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(n_workers) as pool:
-                for chunk, part in zip(_chunks(todo, size), pool.imap(_score_ids, _chunks(todo, size)), strict=True):
-                    _merge(result, part)
+            executor_name = "local"
+            if address:
+                raise ValueError("--address is only used with --executor ray")
+            n_workers = _auto_workers(len(todo)) if workers is None else max(1, int(workers))
+            if n_workers == 1:
+                for chunk in blocks:
+                    _merge(result, _score_ids(chunk))
                     bar.update(len(chunk))
+            else:
+                ctx = multiprocessing.get_context("fork")
+                with ctx.Pool(n_workers) as pool:
+                    for chunk, part in zip(blocks, pool.imap(_score_ids, blocks), strict=True):
+                        _merge(result, part)
+                        bar.update(len(chunk))
     finally:
         _JOB = None
         if _PRED is not None:
-            _PRED[1].close()
+            _PRED[2].close()
             _PRED = None
     if result.problems:
         order = {sid: i for i, sid in enumerate(ids)}
@@ -356,6 +421,7 @@ def run_benchmark(dataset, predictions, protocols, out_dir, *, workers: int | No
         "seed": seed,
         "software": {"humandepth": __version__, "numpy": np.__version__, "python": sys.version.split()[0]},
         "run": {"created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), "workers": n_workers,
+                "executor": executor_name,
                 "elapsed_s": round(elapsed, 3), "samples_per_s": round(len(ids) / max(elapsed, 1e-9), 2)},
     }
     tmp = out_dir / f".{SUMMARY_NAME}.partial"

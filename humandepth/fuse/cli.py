@@ -11,6 +11,7 @@ EPILOG = """examples:
   humandepth fuse takes/sim0 --out data/sim0-known --poses known    # the simulator's true poses
   humandepth fuse data/alice --out data/alice-fused --voxel 0.005   # a dataset from 'capture import'
   humandepth fuse takes/alice/recording.db3 --out data/alice-fused --stride 2 --device cuda
+  humandepth fuse takes/alice takes/bob takes/carol --out data/fused --executor ray   # one Ray task per take
 
 INPUT is a take directory, the recording inside one (.db3/.bag), a bare recording, or a dataset of
 kind 'captured'.  The output is a dataset of kind 'fused' (one sample per used colour frame: rgb,
@@ -18,6 +19,10 @@ fused depth, normals and mask of the person, base/detail, camera), fused_mesh.pl
 and fusion_report.json (frames read/used/rejected with reasons, pose graph, residuals, coverage and,
 for a simulated take, gt_mae_mm of a raw frame, of the fusion with known poses and as run).
 The subject must hold still: frames where they moved are detected and dropped (see docs/fuse.md).
+
+With several INPUTs, --out is a directory that receives one output per take, OUT/<name> (a directory input's
+name, a file input's stem), each exactly what a single-take run writes.  --executor ray fuses them in parallel,
+one Ray task per take (one GPU each with --device cuda); outputs must be on a path every node sees.
 """
 
 
@@ -37,8 +42,11 @@ def register(subparsers) -> None:
         description="Fuse RGB-D frames (known or odometry poses) with Open3D's VoxelBlockGrid, cut the person "
                     "out of the fused mesh and ray-cast it at every colour frame: depth, normals and mask.",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
-    p.add_argument("input", metavar="INPUT", help="take directory, recording file, or 'captured' dataset")
-    p.add_argument("--out", required=True, help="output dataset directory (kind fused)")
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="take directory, recording file, or 'captured' dataset (several: one output per take)")
+    p.add_argument("--out", required=True,
+                   help="output dataset directory (kind fused); with several INPUTs the directory that holds "
+                   "one per take")
     p.add_argument("--poses", choices=("known", "odometry"), default="odometry",
                    help="camera poses: 'odometry' (RGB-D odometry + loop closures + pose graph; default) or "
                         "'known' (the input's own, e.g. a simulated take's truth)")
@@ -64,44 +72,110 @@ def register(subparsers) -> None:
     p.add_argument("--name", help="dataset name for the card (default: the --out directory name)")
     p.add_argument("--overwrite", action="store_true", help="replace a dataset already at --out")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    from humandepth.scale.options import add_executor_options
+
+    add_executor_options(p, "one take")
     p.set_defaults(func=_fuse)
 
 
-def _fuse(args) -> int:
-    import json
-
-    from humandepth.fuse.fusion import FuseConfig, fuse_sequence
+def _config(args):
+    from humandepth.fuse.fusion import FuseConfig
     from humandepth.fuse.motion import MotionParams
+
+    if args.roi_radius is not None and args.roi_radius < 0:
+        raise ValueError(f"--roi-radius must be >= 0, got {args.roi_radius}")
+    return FuseConfig(poses=args.poses, voxel=args.voxel, trunc=args.trunc, device=args.device,
+                      depth_max=args.depth_max, roi_radius=args.roi_radius or None,
+                      weight_threshold=args.weight_threshold, color=args.color,
+                      motion=MotionParams(k=args.motion_k, max_outlier_fraction=args.motion_fraction),
+                      compare_known_poses=not args.no_known_comparison)
+
+
+def fuse_take(input_path: str, out: str, cfg, stride: int = 1, max_frames: int | None = None,
+              name: str | None = None, overwrite: bool = False, quiet: bool = False) -> dict:
+    """Fuse one take (``input_path``) into the dataset ``out`` with ``cfg`` (a FuseConfig); return the summary
+    line printed by ``humandepth fuse``.  Runs in this process or as a Ray task (one per take)."""
+    from humandepth.fuse.fusion import fuse_sequence
+    from humandepth.fuse.integrate import o3d_device
     from humandepth.fuse.output import check_out, write_result
     from humandepth.fuse.readers import read_input
 
-    check_out(args.out, args.overwrite)
-    if args.roi_radius is not None and args.roi_radius < 0:
-        raise ValueError(f"--roi-radius must be >= 0, got {args.roi_radius}")
-    cfg = FuseConfig(poses=args.poses, voxel=args.voxel, trunc=args.trunc, device=args.device,
-                     depth_max=args.depth_max, roi_radius=args.roi_radius or None,
-                     weight_threshold=args.weight_threshold, color=args.color,
-                     motion=MotionParams(k=args.motion_k, max_outlier_fraction=args.motion_fraction),
-                     compare_known_poses=not args.no_known_comparison)
-    from humandepth.fuse.integrate import o3d_device
-
+    check_out(out, overwrite)
     o3d_device(cfg.device)
 
     def say(stage, value):
-        if not args.quiet:
+        if not quiet:
             print(f"fuse: {stage} {value}", file=sys.stderr, flush=True)
 
-    seq = read_input(args.input, args.stride, args.max_frames)
+    seq = read_input(input_path, stride, max_frames)
     say("frames read", len(seq))
     if seq.truth is not None:
         say("truth found", seq.truth.describe()["color"])
     result = fuse_sequence(seq, cfg, progress=say)
-    summary = write_result(result, seq, args.out, overwrite=args.overwrite, name=args.name)
+    summary = write_result(result, seq, out, overwrite=overwrite, name=name)
     r = result.report
     line = {"dataset": summary["dataset"], "frames_read": r["frames"]["read"], "frames_used": r["frames"]["used"],
             "rejected": {x["id"]: x["reason"] for x in r["frames"]["rejected_frames"]},
             "samples": summary["samples"]}
     if "truth" in r:
         line["gt_mae_mm"] = r["truth"]["gt_mae_mm"]
-    print(json.dumps(line))
+    return line
+
+
+def take_outputs(inputs: list[str], out: str) -> list[str]:
+    """The output directory of each input: ``out`` itself for one input, else ``out/<name>`` (a directory's name,
+    a file's stem).  Two inputs with the same name are refused, naming both."""
+    from pathlib import Path
+
+    if len(inputs) == 1:
+        return [out]
+    seen: dict[str, str] = {}
+    outs = []
+    for inp in inputs:
+        path = Path(inp)
+        name = path.name if path.is_dir() or not path.suffix else path.stem
+        if name in seen:
+            raise ValueError(f"takes {seen[name]} and {inp} would both be written to {Path(out) / name}; "
+                             "give take directories with distinct names (or fuse them one at a time)")
+        seen[name] = inp
+        outs.append(str(Path(out) / name))
+    return outs
+
+
+def _fuse(args) -> int:
+    import json
+    from pathlib import Path
+
+    from humandepth.fuse.output import check_out
+    from humandepth.scale.options import check_executor_options
+
+    check_executor_options(args)
+    if args.name and len(args.inputs) > 1:
+        raise ValueError("--name names one dataset; with several INPUTs each output is named after its take")
+    outs = take_outputs(args.inputs, args.out)
+    for inp in args.inputs:
+        if not Path(inp).exists():
+            raise FileNotFoundError(f"fuse input {inp} does not exist (give a take directory, a .db3/.bag recording "
+                                    "or a 'captured' dataset)")
+    for out in outs:
+        check_out(out, args.overwrite)  # refuse before any take is fused
+    cfg = _config(args)
+    options = {"stride": args.stride, "max_frames": args.max_frames, "name": args.name, "overwrite": args.overwrite}
+    if args.executor == "local":
+        for inp, out in zip(args.inputs, outs, strict=True):
+            print(json.dumps(fuse_take(inp, out, cfg, quiet=args.quiet, **options)), flush=True)
+        return 0
+    from humandepth.scale.executor import Progress, Task, make_executor
+
+    tasks = [Task(key=f"fuse-take-{k:04d}", fn=fuse_take,
+                  args=(str(Path(inp).resolve()), str(Path(out).resolve()), cfg), kwargs={**options, "quiet": True},
+                  num_cpus=1, num_gpus=1 if cfg.device == "cuda" else 0)
+             for k, (inp, out) in enumerate(zip(args.inputs, outs, strict=True))]
+    with make_executor("ray", args.address, args.max_retries) as ex:
+        if not args.quiet:
+            print(f"fuse: {ex.describe()}; {len(tasks)} take task(s)", file=sys.stderr, flush=True)
+        bar = Progress("fuse", len(tasks), unit="takes", enabled=not args.quiet, every_s=0.0)
+        lines = ex.run(tasks, on_done=lambda i, task, line: bar.update(1, note=args.inputs[i]))
+    for line in lines:  # in input order
+        print(json.dumps(line), flush=True)
     return 0

@@ -13,11 +13,16 @@ EPILOG = """examples:
   humandepth render --out data/tang-crops --count 500 --crop tang2019
   humandepth render --out data/smplx --count 100 --body smplx --smplx-model-path ~/models
   humandepth render --out data/scans --count 100 --body scan --scans thuman2.1   # a registered scan set
+  humandepth render --out data/r --count 640 --executor ray                       # a local Ray cluster, all CPUs
+  humandepth render --out /shared/r --count 100000 --executor ray --address 10.0.0.1:6379  # one task per shard
 
 Every sample is a pure function of (seed, index): reruns and any --workers give byte-identical arrays; a
-rerun of an interrupted command resumes (finished shards are kept).  Environment: HUMANDEPTH_CACHE (default
-~/.cache/humandepth) holds the anny cache; HUMANDEPTH_GL=auto|egl|osmesa picks the OpenGL platform (auto:
-EGL when an NVIDIA GPU is present, else OSMesa); the renderer in use (GL_RENDERER) is stored in each sample.
+rerun of an interrupted command resumes (finished shards are kept).  With --executor ray each Ray task renders
+one shard (on one GPU with EGL when the cluster has GPUs, else one CPU) and writes it to --out, which must be a
+path every node sees (a shared filesystem); the shards are byte-identical to a local run's (docs/scale.md).
+Environment: HUMANDEPTH_CACHE (default ~/.cache/humandepth) holds the anny cache; HUMANDEPTH_GL=auto|egl|osmesa
+picks the OpenGL platform (auto: EGL when an NVIDIA GPU is present, else OSMesa); the renderer in use
+(GL_RENDERER) is stored in each sample.
 """
 
 
@@ -35,7 +40,9 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
     p.add_argument("--resolution", type=int, default=256, help="square image size in pixels (default 256)")
     p.add_argument("--body", choices=["anny", "smplx", "scan"], default="anny", help="body source (default anny)")
-    p.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="parallel worker processes (default 1); with --executor ray and no --address: the CPUs "
+                   "of the local Ray cluster (default all)")
     p.add_argument("--preview", action="store_true", help="also write OUT/preview.png (a contact sheet)")
     p.add_argument("--crop", choices=["none", "tang2019"], default="none",
                    help="tang2019: the paper's tight, centred 256x256 person crops")
@@ -50,6 +57,9 @@ def register(sub) -> None:
                    help="registered scan dataset name (datasets.yaml, format scans) or a folder of OBJ/PLY scans "
                    "(for --body scan)")
     p.add_argument("--quiet", action="store_true", help="no progress line")
+    from humandepth.scale.options import add_executor_options
+
+    add_executor_options(p, "one shard")
     p.set_defaults(func=_run)
 
 
@@ -64,6 +74,9 @@ def _run(args) -> int:
         return 0
     if not args.out:
         raise UserError("humandepth render needs --out DIR (or the action 'setup')")
+    from humandepth.scale.options import check_executor_options
+
+    check_executor_options(args)
     from humandepth.render.dataset import render_dataset
     from humandepth.render.generate import GeneratorConfig
 
@@ -91,7 +104,8 @@ def _run(args) -> int:
         list_background_images(args.backgrounds)  # fail before any rendering
     summary = render_dataset(args.out, args.count, seed=args.seed, cfg=cfg, workers=args.workers,
                              shard_size=args.shard_size, name=args.name, overwrite=args.overwrite,
-                             progress=not args.quiet, preview=args.preview)
+                             progress=not args.quiet, preview=args.preview, executor=args.executor,
+                             address=args.address, max_retries=args.max_retries)
     print(json.dumps(summary, indent=1))
     return 0
 

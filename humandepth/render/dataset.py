@@ -5,11 +5,22 @@ Sample ``i`` is ``generate_sample(i, seed, config)`` whoever renders it, and sam
 A rerun with the same settings skips the ids already in finished shards (``DatasetWriter.done_ids``); the
 shard that was in progress when a run stopped is rendered again.  Workers are separate processes (spawned,
 so each creates its own OpenGL context and loads the body model once).
+
+With ``executor="ray"`` the work is split by shard: shard ``k`` holds samples ``[k*shard_size, (k+1)*shard_size)``
+and one Ray task renders exactly those and writes that shard file itself (:func:`render_shard`, through
+:func:`humandepth.data.store.write_shard`, the function the local writer uses), so the same seed gives
+byte-identical shard files locally and on Ray.  The driver skips shards already on disk (resume; they need not be
+contiguous), then writes the index and card.  A task whose worker dies is retried by Ray and loses only its
+shard.  On a cluster with GPUs each task asks for one (``num_gpus=1``) and renders with EGL on it; otherwise it
+asks for one CPU and renders with OSMesa as locally.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import multiprocessing as mp
+import os
 import sys
 import time
 from pathlib import Path
@@ -53,6 +64,49 @@ def _render_one(index: int):
     return generate_sample(index, _WORKER["seed"], _WORKER["cfg"], _WORKER["images"])
 
 
+def _ensure_worker(cfg_dict: dict, seed: int, single_thread: bool) -> None:
+    """Initialise this (long-lived, reused) worker process for ``(cfg, seed)`` unless it already is."""
+    key = (json.dumps(cfg_dict, sort_keys=True), int(seed))
+    if _WORKER.get("key") != key:
+        _init_worker(cfg_dict, seed, single_thread)
+        _WORKER["key"] = key
+
+
+def _assigned_gpu() -> int | None:
+    """The GPU Ray assigned to the running task (None outside Ray or without one)."""
+    if "ray" not in sys.modules:
+        return None
+    import ray
+
+    if not ray.is_initialized():
+        return None
+    ids = ray.get_gpu_ids()
+    return int(ids[0]) if ids else None
+
+
+def render_shard(shard_path: str, start: int, stop: int, seed: int, cfg_dict: dict, compression: str = "gzip",
+                 single_thread: bool = True) -> dict:
+    """Render samples ``[start, stop)`` and write them as one shard file at ``shard_path`` (a worker-side task).
+
+    The file is what :class:`humandepth.data.DatasetWriter` writes for the same samples (same function, same
+    bytes).  On a GPU Ray assigned to this task, EGL renders on that GPU (``EGL_DEVICE_ID``; the task's worker is
+    started with ``PYOPENGL_PLATFORM=egl``).  Returns ``{"shard", "ids", "seconds", "renderer"}``.
+    """
+    from humandepth.data.store import write_shard
+
+    t0 = time.time()
+    gpu = _assigned_gpu()
+    if gpu is not None and "EGL_DEVICE_ID" not in os.environ:
+        os.environ["EGL_DEVICE_ID"] = str(gpu)  # read when the process's OpenGL context is created
+    _ensure_worker(cfg_dict, seed, single_thread and gpu is None)
+    samples = [_render_one(i) for i in range(start, stop)]
+    for sample in samples:
+        sample.validate()
+    path = write_shard(shard_path, samples, compression=compression)
+    return {"shard": str(path), "ids": [x.id for x in samples], "seconds": round(time.time() - t0, 3),
+            "renderer": samples[0].meta.get("renderer", {})}
+
+
 class Progress:
     """One status line on stderr: done/total, samples/s and ETA."""
 
@@ -87,23 +141,44 @@ def _fmt(seconds: float) -> str:
     return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s"
 
 
-def render_dataset(out, count: int, seed: int = 0, cfg: GeneratorConfig | None = None, workers: int = 1,
+def render_dataset(out, count: int, seed: int = 0, cfg: GeneratorConfig | None = None, workers: int | None = None,
                    shard_size: int = 64, name: str | None = None, overwrite: bool = False, progress: bool = True,
-                   preview: bool = False) -> dict:
-    """Render ``count`` samples into the dataset directory ``out``; returns a summary dict."""
+                   preview: bool = False, executor="local", address: str | None = None,
+                   max_retries: int = 3) -> dict:
+    """Render ``count`` samples into the dataset directory ``out``; returns a summary dict.
+
+    ``workers``: local worker processes (default 1); with ``executor="ray"`` and no ``address``, the CPUs of the
+    local Ray cluster started here (default: all).  ``executor``: ``"local"``, ``"ray"`` or an
+    :class:`humandepth.scale.executor.Executor` (kept open for the caller); ``address``/``max_retries``: see
+    :class:`humandepth.scale.executor.RayExecutor`.
+    """
     from humandepth.data.store import DatasetWriter
 
     cfg = cfg or GeneratorConfig()
     if count < 1:
         raise ValueError(f"--count must be >= 1, got {count}")
-    if workers < 1:
+    if workers is not None and workers < 1:
         raise ValueError(f"--workers must be >= 1, got {workers}")
+    if executor == "local" and address:
+        raise ValueError("--address is only used with --executor ray")
     out = Path(out)
     generator = {"tool": "humandepth render", "seed": int(seed), "config": cfg.to_dict(),
                  "sample_seed": "numpy.random.default_rng([seed, index])"}
-    writer = DatasetWriter(out, name=name or out.name, kind="synthetic", shard_size=shard_size,
-                           generator=generator, license=LICENSE_SUMMARY, overwrite=overwrite,
-                           description=f"humandepth synthetic clothed humans ({cfg.body}, {cfg.resolution}px)")
+    own = isinstance(executor, str) and executor != "local"
+    if own:  # connect before anything is written: a wrong --address leaves no trace
+        from humandepth.scale.executor import make_executor
+
+        executor = make_executor(executor, address, max_retries, num_cpus=workers)
+    try:
+        writer = DatasetWriter(out, name=name or out.name, kind="synthetic", shard_size=shard_size,
+                               generator=generator, license=LICENSE_SUMMARY, overwrite=overwrite,
+                               description=f"humandepth synthetic clothed humans ({cfg.body}, {cfg.resolution}px)")
+        if executor != "local":
+            return _render_sharded(writer, out, count, seed, cfg, shard_size, executor, progress, preview)
+    finally:
+        if own:
+            executor.close()
+    workers = workers or 1
     todo = [i for i in range(count) if sample_id(i) not in writer.done_ids]
     skipped = count - len(todo)
     bar = Progress(len(todo), every_s=0.5 if progress else float("inf"))
@@ -134,6 +209,67 @@ def render_dataset(out, count: int, seed: int = 0, cfg: GeneratorConfig | None =
     summary = {"out": str(out), "card": str(card), "rendered": len(todo), "skipped_existing": skipped,
                "seconds": round(seconds, 2), "samples_per_s": round(len(todo) / seconds, 3) if todo else None,
                "renderer": renderer or None}
+    if preview:
+        from humandepth.render.preview import write_preview
+
+        summary["preview"] = str(write_preview(out))
+    return summary
+
+
+def shard_plan(count: int, shard_size: int) -> list[tuple[int, int, int]]:
+    """``(shard number, first index, stop index)`` of every shard of a ``count``-sample render."""
+    return [(k, k * shard_size, min((k + 1) * shard_size, count)) for k in range(math.ceil(count / shard_size))]
+
+
+def _render_sharded(writer, out: Path, count: int, seed: int, cfg: GeneratorConfig, shard_size: int, ex,
+                    progress: bool, preview: bool) -> dict:
+    """The executor path of :func:`render_dataset`: one task per unfinished shard of ``ex`` (an Executor), then
+    the index and card."""
+    from humandepth.scale.executor import Progress, Task
+
+    finished = writer.finished_shards()
+    tasks, skipped = [], 0
+    for k, start, stop in shard_plan(count, shard_size):
+        want = [sample_id(i) for i in range(start, stop)]
+        have = finished.get(k)
+        if have is not None:
+            if have != want:
+                raise ValueError(f"{writer.shard_path(k)} holds samples {have[0]}..{have[-1]}, not {want[0]}.."
+                                 f"{want[-1]} as shard {k} of this render; delete {out} or rerun with --overwrite")
+            skipped += len(want)
+            continue
+        tasks.append((k, start, stop))
+    gpu = getattr(getattr(ex, "cluster", None), "gpus", 0) > 0
+    if progress:
+        sys.stderr.write(f"render: {ex.describe()}; {len(tasks)} shard task(s) "
+                         f"({'1 GPU, EGL' if gpu else '1 CPU, OSMesa'} each), {skipped} sample(s) already done\n")
+    cfg_dict = cfg.to_dict()
+    jobs = [Task(key=f"render-shard-{k:05d}", fn=render_shard,
+                 args=(str(writer.shard_path(k).resolve()), start, stop, int(seed), cfg_dict,
+                       writer.config["compression"], True),
+                 num_cpus=1, num_gpus=1 if gpu else 0, env={"PYOPENGL_PLATFORM": "egl"} if gpu else {})
+            for k, start, stop in tasks]
+    bar = Progress("render", sum(stop - start for _, start, stop in tasks), enabled=progress)
+    renderer: dict = {}
+
+    def done(i, task, result) -> None:
+        if not renderer:
+            renderer.update(result["renderer"])
+            if progress:
+                sys.stderr.write(f"render: OpenGL {renderer.get('platform')}: "
+                                 f"GL_RENDERER={renderer.get('gl_renderer')}\n")
+        bar.update(len(result["ids"]), note=f"{task.key} in {result['seconds']:.1f}s")
+
+    t0 = time.time()
+    if jobs:
+        ex.run(jobs, on_done=done)
+    seconds = time.time() - t0
+    described = ex.describe()
+    card = writer.close()
+    rendered = sum(stop - start for _, start, stop in tasks)
+    summary = {"out": str(out), "card": str(card), "rendered": rendered, "skipped_existing": skipped,
+               "seconds": round(seconds, 2), "samples_per_s": round(rendered / seconds, 3) if rendered else None,
+               "renderer": renderer or None, "executor": described, "shard_tasks": len(tasks)}
     if preview:
         from humandepth.render.preview import write_preview
 

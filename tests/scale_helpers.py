@@ -1,0 +1,112 @@
+"""A real Ray cluster on loopback for the scale tests: a head node plus one worker node, torn down exactly.
+
+Each node is started by ``ray start`` in a new session (its own process group), so the teardown ends exactly the
+processes of this cluster (SIGTERM to those groups, then SIGKILL) and never anyone else's Ray; ``ray stop`` has no
+way to name one cluster, so it is not used.  The cluster's temp dir (``--temp-dir``) is under the test's tmp path.
+The nodes' environment carries ``HUMANDEPTH_SCALE_FAULT_DIR`` (see :mod:`humandepth.scale.executor`), so a test
+makes the first attempt of one task kill its worker by creating ``fault_dir / <task key>``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from humandepth.scale.executor import FAULT_ENV
+
+RAY = str(Path(sys.executable).with_name("ray"))
+SOCKET_ROOM = 107 - len("/session_2026-01-01_00-00-00_000000_1234567/sockets/plasma_store")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class RayTestCluster:
+    address: str
+    temp_dir: Path
+    fault_dir: Path
+    groups: list[int] = field(default_factory=list)
+
+    def stop(self) -> None:
+        """End this cluster's processes (its process groups only)."""
+        for sig, wait_s in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 2.0)):
+            for pgid in self.groups:
+                try:
+                    os.killpg(pgid, sig)
+                except ProcessLookupError:
+                    pass
+            deadline = time.time() + wait_s
+            while time.time() < deadline and any(_alive(g) for g in self.groups):
+                time.sleep(0.2)
+            if not any(_alive(g) for g in self.groups):
+                break
+        if self.temp_dir.parent == Path("/tmp"):
+            shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+
+def _alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _ray_start(args: list[str], env: dict, log: Path) -> int:
+    """Run ``ray start ARGS`` in a new session; return its process group (the nodes' processes stay in it)."""
+    with open(log, "ab") as out:
+        proc = subprocess.Popen([RAY, "start", *args], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        try:
+            rc = proc.wait(timeout=180)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+    if rc != 0:
+        os.killpg(proc.pid, signal.SIGKILL) if _alive(proc.pid) else None
+        raise RuntimeError(f"ray start {' '.join(args)} failed ({rc}): {log.read_text()[-2000:]}")
+    return proc.pid
+
+
+def start_cluster(root: Path, head_cpus: int = 1, worker_cpus: int = 1) -> RayTestCluster:
+    """A head (``head_cpus`` CPUs) and one worker node (``worker_cpus``) on 127.0.0.1, no GPUs, no dashboard."""
+    if shutil.which(RAY) is None and not Path(RAY).exists():
+        pytest.skip(f"the ray command is not installed beside {sys.executable}")
+    root.mkdir(parents=True, exist_ok=True)
+    temp_dir = root / "ray"
+    if len(str(temp_dir)) > SOCKET_ROOM:  # Ray's unix socket paths (under the temp dir) must stay < 108 bytes
+        temp_dir = Path("/tmp") / f"hdray-{os.getpid()}-{free_port()}"
+    fault_dir = root / "faults"
+    fault_dir.mkdir(exist_ok=True)
+    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", **{FAULT_ENV: str(fault_dir)})
+    env.pop("RAY_ADDRESS", None)
+    port = free_port()
+    common = ["--node-ip-address", "127.0.0.1", "--num-gpus", "0", "--object-store-memory", str(100 * 1024**2),
+              "--disable-usage-stats"]
+    cluster = RayTestCluster(f"127.0.0.1:{port}", temp_dir, fault_dir)
+    log = root / "ray_start.log"
+    try:
+        cluster.groups.append(_ray_start(["--head", "--port", str(port), "--num-cpus", str(head_cpus),
+                                          "--include-dashboard=false", "--temp-dir", str(temp_dir), *common],
+                                         env, log))
+        cluster.groups.append(_ray_start(["--address", cluster.address, "--num-cpus", str(worker_cpus), *common],
+                                         env, log))
+    except BaseException:
+        cluster.stop()
+        raise
+    return cluster
