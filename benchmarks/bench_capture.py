@@ -51,8 +51,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--frames", type=int, default=150)
     ap.add_argument("--distinct", type=int, default=8)
-    ap.add_argument("--compression", default="lzf", choices=("gzip", "lzf", "none"),
-                    help="chunk compression of the imported dataset (default lzf, as capture import)")
+    ap.add_argument("--compression", default="none", choices=("none", "lzf", "gzip"),
+                    help="chunk compression of the imported dataset (default none, as capture import)")
     args = ap.parse_args()
     scene = room_scene(0)
     work = Path(tempfile.mkdtemp(prefix="bench_capture_"))
@@ -81,7 +81,7 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("playback: every frame, raw depth + colour mapped onto it; align: depth aligned to colour;")
-    print("import: align + coarse mask + dataset writing in a second process (lzf HDF5 unless --compression);")
+    print("import: align + coarse mask + dataset writing in a second process (uncompressed HDF5 unless --compression);")
     print(".db3 playback ends at the last frame the file holds.  Colour is 640x480 throughout.")
 
 
