@@ -186,6 +186,21 @@ def test_a_killed_write_resumes_from_the_bucket_uploading_only_missing_shards(s3
     assert w.uploaded_now == ["shard-00000.h5"] and w.done_ids == {"s000", "s001"}
     assert "shards/shard-00000.h5" in _keys(s3, BUCKET, "ds-gap/")
 
+    # ... but never a staged shard of another configuration: the URL was restarted as another dataset meanwhile
+    url3 = f"s3://{BUCKET}/ds-restarted"
+    w = RemoteDatasetWriter(url3, staging=tmp_path / "node-d", **WRITER)
+    for s in samples[:2]:
+        w.add(s)
+    del w
+    for key in _keys(s3, BUCKET, "ds-restarted/"):
+        s3.delete_object(Bucket=BUCKET, Key="ds-restarted/" + key)
+    other = {**WRITER, "name": "another"}
+    del_me = RemoteDatasetWriter(url3, staging=tmp_path / "node-e", **other)  # started elsewhere, nothing yet
+    del del_me
+    w = RemoteDatasetWriter(url3, staging=tmp_path / "node-d", **other)
+    assert w.uploaded_now == [] and w.done_ids == set()
+    assert _keys(s3, BUCKET, "ds-restarted/") == ["_progress.json"]
+
 
 def test_missing_bucket_and_bad_credentials_name_the_url(s3, tmp_path, monkeypatch):
     url = "s3://no-such-bucket-here/ds"

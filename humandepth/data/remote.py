@@ -112,6 +112,13 @@ def _url_key(url: str) -> str:
     return f"{tail}-{hashlib.sha256(ident.encode()).hexdigest()[:16]}"
 
 
+def _json_or_none(data: bytes):
+    try:
+        return json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+
+
 def _join(path: str, *parts: str) -> str:
     return "/".join([path, *parts])
 
@@ -192,7 +199,12 @@ class RemoteDatasetWriter:
         for stale in (CARD_NAME, INDEX_NAME):  # a local close whose upload did not finish: recomputed at close
             (self.staging / stale).unlink(missing_ok=True)
         if progress is not None:
-            (self.staging / PROGRESS_NAME).write_bytes(progress)
+            local_progress = self.staging / PROGRESS_NAME
+            if local_progress.is_file() and _json_or_none(local_progress.read_bytes()) != _json_or_none(progress):
+                for stale in shard_dir.glob("shard-*.h5"):  # staged by a run of another configuration
+                    if stale.name not in remote_shards:
+                        stale.unlink()
+            local_progress.write_bytes(progress)
         fetch = []
         for name, size in sorted(remote_shards.items()):
             local = shard_dir / name
