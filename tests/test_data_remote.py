@@ -230,6 +230,7 @@ def test_local_paths_keep_the_local_writer(tmp_path):
     w.add(make_sample(0))
     w.close()
     assert len(open_dataset(tmp_path / "ds")) == 1
+    assert open_dataset(f"file://{tmp_path / 'ds'}").ids == ["s000"]
 
 
 def test_shards_written_by_independent_workers_join_the_card(s3, tmp_path):

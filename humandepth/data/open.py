@@ -55,6 +55,8 @@ def open_dataset(name_or_path, format: str | None = None) -> DepthDataset:
         if format not in (None, "humandepth"):
             raise ValueError(f"{name_or_path}: only the humandepth format can be read from object storage")
         return open_remote(str(name_or_path))
+    if str(name_or_path).startswith("file://"):
+        name_or_path = str(name_or_path)[len("file://"):]
 
     p = Path(str(name_or_path)).expanduser()
     if p.exists():
