@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from humandepth.benchmark.images import ERROR_MAP_MAX_M, css_gradient
+from humandepth.benchmark.paired import PairedDifference, paired_difference
 
 SUMMARY_NAME = "summary.json"
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
@@ -139,6 +140,33 @@ def _ranked(runs: list[Run], name: str) -> list[int]:
     return sorted(idx, key=key)
 
 
+
+
+def paired_to_best(runs: list[Run], name: str) -> dict[int, PairedDifference | None]:
+    """For each run with protocol ``name`` except the top-ranked one: its paired difference to the top run
+    on the protocol's first metric (``run - best``, over the samples both scored)."""
+    order = _ranked(runs, name)
+    entry = runs[order[0]].summary["protocols"][name]
+    metric = next(iter(entry["metrics"]))
+    higher = metric in entry.get("higher_is_better", [])
+    best = runs[order[0]].per_sample
+    return {i: paired_difference(runs[i].per_sample, best, f"{name}.{metric}", higher) for i in order[1:]}
+
+
+def fmt_paired(d: PairedDifference | None) -> str:
+    """``+0.43 [+0.07, +0.80]`` (and `` tie`` when the interval contains 0); ``n/a`` without per-sample data."""
+    if d is None:
+        return "n/a"
+    finite = [abs(v) for v in (d.mean, d.low, d.high) if math.isfinite(v)]
+    digits = 2 if max(finite, default=0.0) >= 0.1 else 4  # one precision for the three numbers
+
+    def signed(v: float) -> str:
+        return f"{v:+.{digits}f}"
+
+    text = f"{signed(d.mean)} [{signed(d.low)}, {signed(d.high)}]" if math.isfinite(d.low) else signed(d.mean)
+    return text if d.significant else f"{text} tie"
+
+
 def _arrow(entry: dict, metric: str) -> str:
     return "↑" if metric in entry.get("higher_is_better", []) else "↓"
 
@@ -165,7 +193,18 @@ def leaderboard_frame(runs: list[Run]):
                 row[f"{name}.{ci['metric']}.pooled"] = _num(entry.get("pooled", {}).get(ci["metric"]))
             row[f"{name}.n_nan"] = entry.get("n_nan")
         rows.append(row)
+    for name in protocol_names(runs):
+        metric = next(iter(runs[_ranked(runs, name)[0]].summary["protocols"][name]["metrics"]))
+        for i, d in paired_to_best(runs, name).items():
+            if d is not None:
+                rows[i].update({f"{name}.{metric}.paired_vs_best": d.mean, f"{name}.{metric}.paired_low": d.low,
+                                f"{name}.{metric}.paired_high": d.high, f"{name}.{metric}.paired_n": d.n})
     return pd.DataFrame(rows)
+
+
+PAIRED_NOTE = ("Last column: the method's per-sample difference to the top-ranked method on the protocol's first "
+               "metric (method minus #1, over the samples both scored), its mean and bootstrap 95% interval; "
+               "'tie' marks an interval that contains 0.")
 
 
 def _md_text(s: str) -> str:
@@ -186,8 +225,10 @@ def render_markdown(runs: list[Run]) -> str:
         entry = runs[order[0]].summary["protocols"][name]
         mets = list(entry["metrics"])
         lines += [f"## {name} (version {entry.get('version')})", "", _md_text(entry.get("description", "")), ""]
-        head = ["rank", "method", *[f"{m} {_arrow(entry, m)}" for m in mets], f"{mets[0]} pooled", "NaN"]
+        head = ["rank", "method", *[f"{m} {_arrow(entry, m)}" for m in mets], f"{mets[0]} pooled", "NaN",
+                f"{mets[0]} vs #1, paired [95% CI]"]
         lines += ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+        deltas = paired_to_best(runs, name)
         for rank, i in enumerate(order, 1):
             e = runs[i].summary["protocols"][name]
             cells = [fmt(e["metrics"].get(m)) for m in mets]
@@ -195,8 +236,10 @@ def render_markdown(runs: list[Run]) -> str:
             if math.isfinite(_num(ci.get("low"))):
                 cells[0] += f" [{fmt(ci.get('low'))}, {fmt(ci.get('high'))}]"
             lines.append("| " + " | ".join([str(rank), _md_text(names[i]), *cells,
-                                            fmt(e.get("pooled", {}).get(mets[0])), str(e.get("n_nan", 0))]) + " |")
+                                            fmt(e.get("pooled", {}).get(mets[0])), str(e.get("n_nan", 0)),
+                                            fmt_paired(deltas[i]) if i in deltas else "-"]) + " |")
         lines.append("")
+    lines.append(PAIRED_NOTE)
     return "\n".join(lines)
 
 
@@ -330,7 +373,9 @@ def render_html(runs: list[Run], thumb_paths: dict, rgb_paths: dict) -> str:
         out.append(f"<p>{e(str(entry.get('description', '')))}</p><table><thead><tr><th>rank</th>"
                    '<th class="name">method</th>')
         out += [f"<th>{e(m)} {'&uarr;' if _arrow(entry, m) == '↑' else '&darr;'}</th>" for m in mets]
-        out.append(f"<th>{e(mets[0])} 95% CI</th><th>{e(mets[0])} pooled</th><th>NaN</th></tr></thead><tbody>")
+        out.append(f"<th>{e(mets[0])} 95% CI</th><th>{e(mets[0])} pooled</th><th>NaN</th>"
+                   f"<th>{e(mets[0])} vs #1, paired [95% CI]</th></tr></thead><tbody>")
+        deltas = paired_to_best(runs, name)
         for rank, i in enumerate(order, 1):
             en = runs[i].summary["protocols"][name]
             ci = en.get("ci95") or {}
@@ -338,8 +383,10 @@ def render_html(runs: list[Run], thumb_paths: dict, rgb_paths: dict) -> str:
             out.append(f'<tr><td>{rank}</td><td class="name">{e(names[i])}</td>{cells}'
                        f"<td>[{e(fmt(ci.get('low')))}, {e(fmt(ci.get('high')))}]</td>"
                        f"<td>{e(fmt(en.get('pooled', {}).get(mets[0])))}</td>"
-                       f"<td>{e(str(en.get('n_nan', 0)))}</td></tr>")
+                       f"<td>{e(str(en.get('n_nan', 0)))}</td>"
+                       f"<td>{e(fmt_paired(deltas[i]) if i in deltas else '-')}</td></tr>")
         out.append("</tbody></table>")
+    out.append(f"<p>{e(PAIRED_NOTE)}</p>")
     curve_protocols = [p for p in protocol_names(runs)
                        if any(r.curves is not None and (r.curves["protocol"] == p).any() for r in runs)]
     if curve_protocols:
