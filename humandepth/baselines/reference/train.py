@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import math
 import os
 import sys
@@ -391,7 +392,8 @@ def _train(data, out: Path, config: str, variant: str, resume: bool, mcfg: Model
         state = {"optimizer": opt.state_dict(), "step": torch.tensor(step)}
         save_checkpoint(out, model, record, train_state=state)
 
-    def run(chunk: dict) -> dict:
+    def run(chunk: dict, stage: int) -> dict:
+        """Forward ``chunk`` through the (DDP-wrapped) network; the loss terms of ``stage``."""
         with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=use_amp):
             outputs = net(chunk["rgb"], mask=chunk["mask"], refinement="none", detach_priors=(stage == 1))
         return compute_losses(outputs, chunk, tcfg, stage, mcfg.two_branch)
@@ -417,9 +419,9 @@ def _train(data, out: Path, config: str, variant: str, resume: bool, mcfg: Model
             g["lr"] = _lr_for(step, tcfg)
         batch = {k: v.to(dev, non_blocking=True) for k, v in batch.items()}
         if micro > 1:
-            terms = _micro_step(model, run, batch, micro, opt, step, tcfg)
+            terms = _micro_step(model, functools.partial(run, stage=stage), batch, micro, opt, step, tcfg)
         else:
-            local = run(batch)
+            local = run(batch, stage)
             terms = _mean_over_ranks(local, ranks, dev)  # the same values on every rank
             if not torch.isfinite(terms["total"]):
                 raise FloatingPointError(f"reference training: loss became {terms['total'].item()} at step {step}; "
