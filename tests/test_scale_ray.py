@@ -116,3 +116,25 @@ def test_benchmark_on_ray_equals_local(cluster, tmp_path):
     assert sa["protocols"]["tang2019"]["n_samples"] == len(samples)
     for png in sorted((a / "thumbs").iterdir()):
         assert png.read_bytes() == (b / "thumbs" / png.name).read_bytes(), png.name
+
+
+def test_fuse_two_takes_on_ray_as_locally(cluster, tmp_path):
+    pytest.importorskip("pyrealsense2")
+    from humandepth.capture.simulate import SimulationConfig, simulate_take
+    from humandepth.cli import main
+
+    takes = []
+    for i in range(2):
+        cfg = SimulationConfig(frames=6, seed=3 + i, arc_deg=30.0, depth_size=(320, 240), depth_focal=192.5,
+                               color_size=(320, 240), color_focal=210.0, person="mannequin")
+        takes.append(str(simulate_take(tmp_path / "takes" / f"take{i}", cfg)))
+    args = ["fuse", *takes, "--poses", "known", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "local")]) == 0
+    assert main([*args, "--out", str(tmp_path / "ray"), "--executor", "ray", "--address", cluster.address]) == 0
+    for name in ("take0", "take1"):
+        a, b = tmp_path / "local" / name, tmp_path / "ray" / name
+        ra, rb = (json.loads((d / "fusion_report.json").read_text()) for d in (a, b))
+        assert ra["truth"]["gt_mae_mm"] == rb["truth"]["gt_mae_mm"]
+        assert ra["truth"]["gt_mae_mm"]["fused"] < ra["truth"]["gt_mae_mm"]["raw_frame"] / 2
+        for shard in sorted((a / "shards").iterdir()):
+            assert _sha(shard) == _sha(b / "shards" / shard.name), (name, shard.name)

@@ -1,0 +1,129 @@
+"""The executor interface, the command-line options and the store's out-of-order shards, without a cluster."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from humandepth.cli import main
+from humandepth.scale.executor import LocalExecutor, Task, make_executor
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def test_local_executor_keeps_task_order_and_reports_each():
+    seen = []
+    results = LocalExecutor().run([Task(f"t{i}", _square, (i,)) for i in range(5)],
+                                  on_done=lambda i, task, r: seen.append((i, task.key, r)))
+    assert results == [0, 1, 4, 9, 16]
+    assert seen == [(i, f"t{i}", i * i) for i in range(5)]
+
+
+def test_executor_choices_are_checked():
+    with pytest.raises(ValueError, match="--executor must be one of local, ray"):
+        make_executor("dask")
+    with pytest.raises(ValueError, match="--address is only used with --executor ray"):
+        make_executor("local", address="127.0.0.1:6379")
+
+
+def _dead_address() -> str:
+    from scale_helpers import free_port
+
+    return f"127.0.0.1:{free_port()}"  # nothing listens there
+
+
+def test_an_unreachable_cluster_fails_fast_naming_the_address():
+    pytest.importorskip("ray")
+    from humandepth.scale.ray_cluster import connect
+
+    address = _dead_address()
+    t0 = time.perf_counter()
+    with pytest.raises(ConnectionError, match=f"cannot connect to the Ray cluster at {address}"):
+        connect(address)
+    assert time.perf_counter() - t0 < 30  # not Ray's minutes of retries
+    with pytest.raises(ValueError, match="not HOST:PORT"):
+        connect("headnode")
+    with pytest.raises(ValueError, match="ray://"):
+        connect("ray://headnode:10001")
+
+
+def test_render_with_a_wrong_address_is_one_line_and_writes_nothing(tmp_path, capsys):
+    pytest.importorskip("ray")
+    address = _dead_address()
+    out = tmp_path / "ds"
+    assert main(["render", "--out", str(out), "--count", "2", "--executor", "ray", "--address", address,
+                 "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert address in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+    assert main(["render", "--out", str(out), "--count", "2", "--address", address]) == 2
+    assert "--address is only used with --executor ray" in capsys.readouterr().err
+
+
+def test_fuse_names_one_output_per_take(tmp_path, capsys):
+    from humandepth.fuse.cli import take_outputs
+
+    assert take_outputs(["takes/a"], "out") == ["out"]  # one take: --out is the dataset, as before
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "bob").mkdir()
+    assert take_outputs([str(tmp_path / "alice"), str(tmp_path / "bob"), "x/carol.db3"], "o") == \
+        ["o/alice", "o/bob", "o/carol"]
+    with pytest.raises(ValueError, match="would both be written to"):
+        take_outputs(["a/recording.db3", "b/recording.db3"], "o")
+    assert main(["fuse", str(tmp_path / "alice"), str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2
+    assert "nope does not exist" in capsys.readouterr().err
+    assert main(["fuse", str(tmp_path / "alice"), str(tmp_path / "bob"), "--out", str(tmp_path / "o"),
+                 "--name", "x"]) == 2
+    assert "--name names one dataset" in capsys.readouterr().err
+
+
+def test_help_shows_the_executor_options(capsys):
+    for command in ("render", "fuse", "benchmark"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = capsys.readouterr().out
+        assert "--executor {local,ray}" in text and "--address HOST:PORT" in text and "--max-retries" in text
+
+
+def test_writer_resumes_shards_that_finished_out_of_order(tmp_path):
+    """A Ray run whose shards 0 and 2 finished and shard 1 did not: a local resume writes shard 1 into the gap,
+    and the dataset is byte-identical to one written in one go."""
+    from data_helpers import plane_sample
+
+    from humandepth.data.store import DatasetWriter, HumanDepthDataset, sha256_file, write_samples, write_shard
+
+    samples = [plane_sample(i) for i in range(6)]
+    kw = {"name": "d", "shard_size": 2, "generator": {"g": 1}}
+    write_samples(tmp_path / "whole", samples, **kw)
+    out = tmp_path / "d"
+    w = DatasetWriter(out, **kw)
+    write_shard(w.shard_path(0), samples[0:2])  # what two workers wrote, out of order
+    write_shard(w.shard_path(2), samples[4:6])
+    resumed = DatasetWriter(out, **kw)
+    assert sorted(resumed.finished_shards()) == [0, 2]
+    assert resumed.done_ids == {s.id for s in samples[:2] + samples[4:]}
+    for s in samples:
+        if s.id not in resumed.done_ids:
+            resumed.add(s)
+    resumed.close()
+    for k in range(3):
+        name = f"shards/shard-{k:05d}.h5"
+        assert sha256_file(out / name) == sha256_file(tmp_path / "whole" / name), name
+    ds = HumanDepthDataset(out)
+    assert ds.ids == [s.id for s in samples] and ds.card["count"] == 6
+    assert np.array_equal(ds.get(samples[3].id).depth, samples[3].depth)
+
+
+def test_a_shard_of_mixed_samples_is_refused_naming_the_sample(tmp_path):
+    from data_helpers import plane_sample
+
+    from humandepth.data.store import write_shard
+
+    a, b = plane_sample(0), plane_sample(1, with_optional=False)
+    with pytest.raises(ValueError, match=f"sample {b.id!r}: fields"):
+        write_shard(tmp_path / "shard-00000.h5", [a, b])
+    assert not list(tmp_path.iterdir())
