@@ -316,13 +316,18 @@ class RemoteDatasetWriter:
         # on error: every finished shard is uploaded already; a rerun resumes from the URL
 
 
-def upload_shard(local_path, url: str) -> str:
-    """Upload a finished shard file (e.g. from :func:`humandepth.data.store.write_shard` on a worker) to ``url``
-    (:meth:`RemoteDatasetWriter.shard_url`).  An object store makes the object visible only once complete."""
+def upload_file(local_path, url: str) -> str:
+    """Upload one local file to ``url`` (e.g. a mesh or report beside a dataset; upload it before the card)."""
     fs, path = remote_fs(url)
     with remote_errors(url, f"uploading {local_path}"):
         fs.put_file(str(local_path), path)
     return url
+
+
+def upload_shard(local_path, url: str) -> str:
+    """Upload a finished shard file (e.g. from :func:`humandepth.data.store.write_shard` on a worker) to ``url``
+    (:meth:`RemoteDatasetWriter.shard_url`).  An object store makes the object visible only once complete."""
+    return upload_file(local_path, url)
 
 
 def dataset_writer(root, *args, **kwargs):
@@ -414,4 +419,4 @@ def open_remote(url: str, cache=None) -> HumanDepthDataset:
 
 
 __all__ = ["RemoteDatasetWriter", "cache_root", "dataset_writer", "is_remote", "open_remote", "remote_errors",
-           "remote_fs", "storage_options", "upload_shard"]
+           "remote_fs", "storage_options", "upload_file", "upload_shard"]
