@@ -40,7 +40,7 @@ def test_same_shards_as_a_plain_writer(tmp_path):
     with BackgroundDatasetWriter(kwargs(tmp_path / "bg"), make_sample, slots=2) as bw:
         for i in range(n):
             bw.add(f"s{i:02d}", arrays_of(i), {"frame": i})
-    assert bw.card == tmp_path / "bg" / "dataset.json"
+    assert bw.card == str(tmp_path / "bg" / "dataset.json")
     plain, bg = HumanDepthDataset(tmp_path / "plain"), HumanDepthDataset(tmp_path / "bg")
     assert bg.ids == plain.ids and len(bg) == n
     shards = sorted(p.name for p in (tmp_path / "plain" / "shards").glob("shard-*.h5"))

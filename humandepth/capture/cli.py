@@ -78,7 +78,7 @@ def register(subparsers) -> None:
                        description="Play a take (directory or .db3/.bag file) back deterministically and write a "
                                    "humandepth dataset of kind 'captured'.", epilog=IMPORT_EPILOG)
     i.add_argument("take", help="take directory or recording file")
-    i.add_argument("--out", required=True, help="dataset directory to write")
+    i.add_argument("--out", required=True, help="dataset directory to write, or an object-storage URL (s3://bucket/path)")
     i.add_argument("--align", default="color", choices=("color", "none"),
                    help="color: depth re-projected into the colour camera (rs.align, default); none: raw depth "
                         "in the depth camera, colour re-projected onto it")

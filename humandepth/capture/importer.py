@@ -83,4 +83,4 @@ def import_take(take, out, align: str = "color", filters=(), box=None, depth_ran
                              f"played back {counts['delivered']['depth']}")
         if total == 0:
             raise ValueError(f"recording {t.recording} produced no depth frame paired with colour")
-    return {"dataset": str(Path(out)), "frames": total, "written": written, "resumed_skipped": skipped, **counts}
+    return {"dataset": str(out), "frames": total, "written": written, "resumed_skipped": skipped, **counts}

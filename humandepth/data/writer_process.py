@@ -33,7 +33,6 @@ import sys
 import traceback
 from collections.abc import Callable
 from multiprocessing import resource_tracker, shared_memory
-from pathlib import Path
 
 import numpy as np
 
@@ -80,12 +79,12 @@ def _attach(name: str) -> shared_memory.SharedMemory:
 
 def _child_main(writer_kwargs: dict, make_sample: Callable, jobs, free, results) -> None:
     """The child: open the writer, turn every slot into a sample, write it; report the outcome."""
-    from humandepth.data.store import DatasetWriter
+    from humandepth.data.remote import dataset_writer
 
     shm = None
     current = "opening the dataset"
     try:
-        writer = DatasetWriter(**writer_kwargs)
+        writer = dataset_writer(**writer_kwargs)
         layout: Layout | None = None
         while True:
             msg = jobs.get()
@@ -118,7 +117,8 @@ class BackgroundDatasetWriter:
     """Write samples through a :class:`DatasetWriter` that runs in a forked child process.
 
     Args:
-        writer_kwargs: keyword arguments of :class:`DatasetWriter` (``root``, ``name``, ``kind``, ...).
+        writer_kwargs: keyword arguments of :class:`DatasetWriter` (``root``, ``name``, ``kind``, ...); a
+            ``root`` URL (``s3://...``) writes through :class:`~humandepth.data.remote.RemoteDatasetWriter`.
             The writer is also opened here once, briefly, to validate them and to read ``done_ids``
             (resume), so a wrong configuration fails before any work.
         make_sample: ``(id, arrays, info) -> Sample``, run in the child.  ``arrays`` are views into a
@@ -130,16 +130,16 @@ class BackgroundDatasetWriter:
     """
 
     def __init__(self, writer_kwargs: dict, make_sample: Callable[[str, dict, dict], Sample], slots: int = 8):
-        from humandepth.data.store import DatasetWriter
+        from humandepth.data.remote import dataset_writer
 
         if slots < 2:
             raise ValueError(f"slots must be >= 2, got {slots}")
-        probe = DatasetWriter(**writer_kwargs)  # validates the config and resume state here, in the parent
+        probe = dataset_writer(**writer_kwargs)  # validates the config and resume state here, in the parent
         self.done_ids: set[str] = set(probe.done_ids)
-        self.root = Path(writer_kwargs["root"])
+        self.root = str(writer_kwargs["root"])  # a directory or an object-storage URL
         del probe
         self.slots = slots
-        self.card: Path | None = None
+        self.card: str | None = None
         ctx = mp.get_context("fork")
         self._jobs, self._free, self._results = ctx.SimpleQueue(), ctx.Queue(), ctx.Queue()
         for k in range(slots):
@@ -188,8 +188,8 @@ class BackgroundDatasetWriter:
             np.copyto(view, arrays[name], casting="no")
         self._jobs.put(("item", slot, sid, info or {}))
 
-    def close(self) -> Path:
-        """Finish: the child writes the last shard, the index and the card.  Returns the card's path."""
+    def close(self) -> str:
+        """Finish: the child writes the last shard, the index and the card.  Returns the card's path or URL."""
         if self._closed:
             if self.card is None:
                 raise RuntimeError(f"dataset writer for {self.root} was aborted")
@@ -205,7 +205,7 @@ class BackgroundDatasetWriter:
                         self._raise_child_error()
             if msg[0] == "error":
                 raise RuntimeError(f"dataset writer for {self.root} failed at {msg[1]}\n{msg[2]}")
-            self.card = Path(msg[1])
+            self.card = msg[1]
             return self.card
         finally:
             self._closed = True
