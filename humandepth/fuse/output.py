@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +31,13 @@ MESH_NAME = "fused_mesh.ply"
 PERSON_MESH_NAME = "person_mesh.ply"
 
 
-def check_out(out, overwrite: bool) -> Path:
-    """Refuse early (before any work) to replace a finished dataset without ``overwrite``."""
+def check_out(out, overwrite: bool):
+    """Refuse early (before any work) to replace a finished dataset without ``overwrite``.  Returns ``out`` as
+    a Path, or as the URL string for object storage (whose writer refuses a finished dataset itself)."""
+    from humandepth.data.remote import is_remote
+
+    if is_remote(out):
+        return str(out).rstrip("/")
     out = Path(out)
     if (out / "dataset.json").exists() and not overwrite:
         raise FileExistsError(f"{out} already holds a dataset; choose a new --out or pass --overwrite")
@@ -55,17 +61,18 @@ def write_result(result: FusionResult, seq, out, overwrite: bool = False, name: 
     """Write ``result`` (from :func:`humandepth.fuse.fusion.fuse_sequence` on ``seq``) to ``out``.
     Returns a short summary (paths and counts)."""
     from humandepth.data.base_detail import DEFAULT_FILTER, split_base_detail
+    from humandepth.data.remote import dataset_writer, is_remote, upload_file
     from humandepth.data.sample import Sample
-    from humandepth.data.store import DatasetWriter
 
     out = check_out(out, overwrite)
+    remote = is_remote(out)
     if not result.frames:
         raise ValueError("fusion kept no frame in which the person is visible; nothing to write")
     by_id = {f.id: f for f in seq.frames}
     report = result.report
     generator = {"fuse": report["config"], "input": report["input"], "poses": report["poses"],
                  "report": REPORT_NAME}
-    with DatasetWriter(out, name=name or f"{Path(out).name}", kind="fused", shard_size=shard_size,
+    with dataset_writer(out, name=name or str(out).rstrip("/").rsplit("/", 1)[-1], kind="fused", shard_size=shard_size,
                        generator=json.loads(json.dumps(generator, default=_json_default)),
                        license="as the input recording",
                        description="TSDF-fused ground truth (Open3D VoxelBlockGrid, mesh ray-cast per colour frame)",
@@ -84,12 +91,23 @@ def write_result(result: FusionResult, seq, out, overwrite: bool = False, name: 
             writer.add(Sample(id=ft.id, rgb=by_id[ft.id].rgb, depth=depth, mask=r.mask, normal=normal,
                               depth_base=base.astype(np.float32), depth_detail=detail.astype(np.float32),
                               camera=ft.camera, meta=json.loads(json.dumps(meta, default=_json_default))))
+        # the side files go in before the writer closes, so that the card is the last thing to appear
+        report = {**report, "output": {"dataset": str(out), "mesh": MESH_NAME, "person_mesh": PERSON_MESH_NAME,
+                                       "samples": len(result.frames)}}
+        with tempfile.TemporaryDirectory(prefix="humandepth-fuse-") as tmpdir:
+            side = Path(tmpdir) if remote else out
+            _write_side_files(result, report, side)
+            if remote:
+                for file in (MESH_NAME, PERSON_MESH_NAME, REPORT_NAME):
+                    upload_file(side / file, f"{out}/{file}")
+    return {"dataset": str(out), "samples": len(result.frames), "report": f"{out}/{REPORT_NAME}"}
+
+
+def _write_side_files(result: FusionResult, report: dict, directory: Path) -> None:
+    """The two meshes and the report into ``directory`` (the report written atomically)."""
     s = result.surface
-    write_ply(out / MESH_NAME, s.verts, s.tris, s.colors)
-    write_ply(out / PERSON_MESH_NAME, *s.person_mesh())
-    report = {**report, "output": {"dataset": str(out), "mesh": MESH_NAME, "person_mesh": PERSON_MESH_NAME,
-                                   "samples": len(result.frames)}}
-    tmp = out / f".{REPORT_NAME}.partial"
+    write_ply(directory / MESH_NAME, s.verts, s.tris, s.colors)
+    write_ply(directory / PERSON_MESH_NAME, *s.person_mesh())
+    tmp = directory / f".{REPORT_NAME}.partial"
     tmp.write_text(json.dumps(report, indent=1, default=_json_default))
-    os.replace(tmp, out / REPORT_NAME)
-    return {"dataset": str(out), "samples": len(result.frames), "report": str(out / REPORT_NAME)}
+    os.replace(tmp, directory / REPORT_NAME)
