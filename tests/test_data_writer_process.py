@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -93,3 +94,39 @@ def test_bad_input_is_refused_in_the_producer(tmp_path):
         wrong = {"depth": np.zeros((H + 1, W), np.float32), "rgb": arrays_of(1)["rgb"]}
         with pytest.raises(ValueError, match=r"item 's01'.*differ"):
             bw.add("s01", wrong, {"frame": 1})
+
+
+def test_a_killed_producer_leaves_no_orphan_and_keeps_finished_shards(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = tmp_path / "ds"
+    script = f"""
+import sys, time
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from test_data_writer_process import arrays_of, kwargs, make_sample
+from humandepth.data.writer_process import BackgroundDatasetWriter
+w = BackgroundDatasetWriter(kwargs({str(root)!r}), make_sample)
+for i in range(7):
+    w.add(f"s{{i:02d}}", arrays_of(i), {{"frame": i}})
+print(w._proc.pid, flush=True)
+time.sleep(60)
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    child = int(proc.stdout.readline())
+    deadline = time.monotonic() + 20
+    while len(list((root / "shards").glob("shard-*.h5"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
+        state = Path(f"/proc/{child}/stat").read_text().split()[2] if Path(f"/proc/{child}/stat").exists() else "X"
+        if state == "Z":  # exited, waiting for its new parent to reap it
+            break
+        time.sleep(0.1)
+    stat = Path(f"/proc/{child}/stat")
+    assert not stat.exists() or stat.read_text().split()[2] == "Z", "the writer process outlived its producer"
+    assert len(list((root / "shards").glob("shard-*.h5"))) == 2 and not (root / "dataset.json").exists()

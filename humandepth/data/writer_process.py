@@ -28,6 +28,7 @@ resumes, exactly as with a plain :class:`DatasetWriter`.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
 import sys
 import traceback
@@ -77,8 +78,9 @@ def _attach(name: str) -> shared_memory.SharedMemory:
         resource_tracker.register = register
 
 
-def _child_main(writer_kwargs: dict, make_sample: Callable, jobs, free, results) -> None:
-    """The child: open the writer, turn every slot into a sample, write it; report the outcome."""
+def _child_main(writer_kwargs: dict, make_sample: Callable, jobs, free, results, parent: int) -> None:
+    """The child: open the writer, turn every slot into a sample, write it; report the outcome.  It also
+    ends (without a card) if the producer process disappears without a word (killed)."""
     from humandepth.data.remote import dataset_writer
 
     shm = None
@@ -87,7 +89,12 @@ def _child_main(writer_kwargs: dict, make_sample: Callable, jobs, free, results)
         writer = dataset_writer(**writer_kwargs)
         layout: Layout | None = None
         while True:
-            msg = jobs.get()
+            try:
+                msg = jobs.get(timeout=1.0)
+            except queue.Empty:
+                if os.getppid() != parent:
+                    return  # orphaned: finished shards stay, a rerun resumes
+                continue
             kind = msg[0]
             if kind == "layout":
                 _, shm_name, layout = msg
@@ -141,11 +148,12 @@ class BackgroundDatasetWriter:
         self.slots = slots
         self.card: str | None = None
         ctx = mp.get_context("fork")
-        self._jobs, self._free, self._results = ctx.SimpleQueue(), ctx.Queue(), ctx.Queue()
+        self._jobs, self._free, self._results = ctx.Queue(), ctx.Queue(), ctx.Queue()
         for k in range(slots):
             self._free.put(k)
         self._proc = ctx.Process(target=_child_main, name="humandepth-dataset-writer", daemon=True,
-                                 args=(dict(writer_kwargs), make_sample, self._jobs, self._free, self._results))
+                                 args=(dict(writer_kwargs), make_sample, self._jobs, self._free, self._results,
+                                       os.getpid()))
         self._proc.start()
         self._shm: shared_memory.SharedMemory | None = None
         self._layout: Layout | None = None
