@@ -1,15 +1,20 @@
 """A real Ray cluster on loopback for the scale tests: a head node plus one worker node, torn down exactly.
 
 Each node is started by ``ray start`` in a new session (its own process group), so the teardown ends exactly the
-processes of this cluster (SIGTERM to those groups, then SIGKILL) and never anyone else's Ray; ``ray stop`` has no
-way to name one cluster, so it is not used.  The cluster's temp dir (``--temp-dir``) is under the test's tmp path.
-The nodes' environment carries ``HUMANDEPTH_SCALE_FAULT_DIR`` (see :mod:`humandepth.scale.executor`), so a test
-makes the first attempt of one task kill its worker by creating ``fault_dir / <task key>``.
+processes of this cluster (SIGTERM to those groups, then SIGKILL, then any worker whose command line names this
+cluster's temp dir) and never anyone else's Ray; ``ray stop`` has no way to name one cluster, so it is not used.
+The cluster's temp dir (``--temp-dir``) is under the test's tmp path.
+The cluster uses Ray's token authentication with a token of its own (``RAY_AUTH_MODE=token``, ``RAY_AUTH_TOKEN``;
+the driver must set :attr:`RayTestCluster.driver_env` too), so it neither depends on nor touches
+``~/.ray/auth_token``.  The nodes' environment carries ``HUMANDEPTH_SCALE_FAULT_DIR`` (see
+:mod:`humandepth.scale.executor`), so a test makes the first attempt of one task kill its worker by creating
+``fault_dir / <task key>``.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -38,10 +43,11 @@ class RayTestCluster:
     address: str
     temp_dir: Path
     fault_dir: Path
+    driver_env: dict[str, str]
     groups: list[int] = field(default_factory=list)
 
     def stop(self) -> None:
-        """End this cluster's processes (its process groups only)."""
+        """End this cluster's processes: its process groups, then any process naming its temp dir."""
         for sig, wait_s in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 2.0)):
             for pgid in self.groups:
                 try:
@@ -53,8 +59,28 @@ class RayTestCluster:
                 time.sleep(0.2)
             if not any(_alive(g) for g in self.groups):
                 break
+        for pid in _pids_using(self.temp_dir):  # worker processes Ray started in process groups of their own
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         if self.temp_dir.parent == Path("/tmp"):
             shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+
+def _pids_using(temp_dir: Path) -> list[int]:
+    """Processes whose command line names this cluster's (unique) temp dir: this cluster's own processes."""
+    needle = str(temp_dir).encode()
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            if needle in (proc / "cmdline").read_bytes():
+                pids.append(int(proc.name))
+        except OSError:
+            pass
+    return pids
 
 
 def _alive(pgid: int) -> bool:
@@ -93,12 +119,14 @@ def start_cluster(root: Path, head_cpus: int = 1, worker_cpus: int = 1) -> RayTe
         temp_dir = Path("/tmp") / f"hdray-{os.getpid()}-{free_port()}"
     fault_dir = root / "faults"
     fault_dir.mkdir(exist_ok=True)
-    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", **{FAULT_ENV: str(fault_dir)})
+    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", **auth, **{FAULT_ENV: str(fault_dir)})
     env.pop("RAY_ADDRESS", None)
+    env.pop("RAY_AUTH_TOKEN_PATH", None)
     port = free_port()
     common = ["--node-ip-address", "127.0.0.1", "--num-gpus", "0", "--object-store-memory", str(100 * 1024**2),
               "--disable-usage-stats"]
-    cluster = RayTestCluster(f"127.0.0.1:{port}", temp_dir, fault_dir)
+    cluster = RayTestCluster(f"127.0.0.1:{port}", temp_dir, fault_dir, auth)
     log = root / "ray_start.log"
     try:
         cluster.groups.append(_ray_start(["--head", "--port", str(port), "--num-cpus", str(head_cpus),

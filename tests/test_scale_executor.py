@@ -127,3 +127,41 @@ def test_a_shard_of_mixed_samples_is_refused_naming_the_sample(tmp_path):
     with pytest.raises(ValueError, match=f"sample {b.id!r}: fields"):
         write_shard(tmp_path / "shard-00000.h5", [a, b])
     assert not list(tmp_path.iterdir())
+
+
+class _Stop(Exception):
+    pass
+
+
+class _RecordingExecutor(LocalExecutor):
+    """Records the tasks it is given instead of running them (a cluster that reports ``gpus`` GPUs)."""
+
+    name = "ray"
+
+    def __init__(self, gpus: float):
+        from humandepth.scale.ray_cluster import ClusterInfo
+
+        self.cluster = ClusterInfo("10.0.0.1:6379", "10.0.0.1:6379", False, 2, 8.0, gpus)
+        self.tasks = []
+
+    def run(self, tasks, on_done=None):
+        self.tasks = list(tasks)
+        raise _Stop
+
+
+@pytest.mark.parametrize("gpus", [0.0, 4.0])
+def test_render_tasks_ask_for_a_gpu_with_egl_when_the_cluster_has_gpus(tmp_path, gpus):
+    from humandepth.render.dataset import render_dataset, render_shard
+    from humandepth.render.generate import GeneratorConfig
+
+    ex = _RecordingExecutor(gpus)
+    with pytest.raises(_Stop):
+        render_dataset(tmp_path / "ds", 5, seed=1, cfg=GeneratorConfig(resolution=32), shard_size=2, progress=False,
+                       executor=ex)
+    assert [t.key for t in ex.tasks] == ["render-shard-00000", "render-shard-00001", "render-shard-00002"]
+    assert [t.args[1:3] for t in ex.tasks] == [(0, 2), (2, 4), (4, 5)]  # shard k = samples [2k, 2k+2)
+    assert all(t.fn is render_shard and t.args[0] == str((tmp_path / "ds" / "shards" / f"shard-{k:05d}.h5").resolve())
+               for k, t in enumerate(ex.tasks))
+    for t in ex.tasks:
+        assert t.num_cpus == 1
+        assert (t.num_gpus, t.env) == ((1, {"PYOPENGL_PLATFORM": "egl"}) if gpus else (0, {}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 
 import numpy as np
 import pytest
@@ -23,6 +24,10 @@ def cluster(tmp_path_factory):
     from humandepth.scale.ray_cluster import connect, disconnect
 
     c = start_cluster(tmp_path_factory.mktemp("ray"))
+    saved = {k: os.environ.get(k) for k in (*c.driver_env, "RAY_AUTH_TOKEN_PATH")}
+    os.environ.pop("RAY_AUTH_TOKEN_PATH", None)
+    os.environ.update(c.driver_env)  # this process (the driver) authenticates with the cluster's token
+    _reload_ray_auth()
     info = None
     try:
         info = connect(c.address)
@@ -31,6 +36,19 @@ def cluster(tmp_path_factory):
     finally:
         disconnect(info)
         c.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        _reload_ray_auth()
+
+
+def _reload_ray_auth() -> None:
+    """Make this process's Ray re-read its authentication settings from the environment (Ray caches them)."""
+    from ray._private.authentication_test_utils import reset_auth_token_state
+
+    reset_auth_token_state()
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +156,16 @@ def test_fuse_two_takes_on_ray_as_locally(cluster, tmp_path):
         assert ra["truth"]["gt_mae_mm"]["fused"] < ra["truth"]["gt_mae_mm"]["raw_frame"] / 2
         for shard in sorted((a / "shards").iterdir()):
             assert _sha(shard) == _sha(b / "shards" / shard.name), (name, shard.name)
+
+
+def test_task_environment_and_task_errors_on_ray(cluster):
+    from humandepth.scale.executor import RayExecutor, Task
+
+    with RayExecutor(cluster.address) as ex:  # reuses this process's connection (and leaves it open)
+        probe = ("HUMANDEPTH_SCALE_PROBE",)
+        # the GPU render path starts its workers with PYOPENGL_PLATFORM=egl this way (Ray runtime_env env_vars)
+        assert ex.run([Task("env", os.getenv, probe, env={"HUMANDEPTH_SCALE_PROBE": "egl"}),
+                       Task("plain", os.getenv, probe)]) == ["egl", None]
+        # an exception raised by the task is not retried and keeps its type, naming the task
+        with pytest.raises(ValueError, match=r"parse-2: invalid literal .*\(1 of 3 tasks failed"):
+            ex.run([Task(f"parse-{i}", int, (text,)) for i, text in enumerate(["1", "2", "x"])])

@@ -90,11 +90,12 @@ def render_shard(shard_path: str, start: int, stop: int, seed: int, cfg_dict: di
 
     The file is what :class:`humandepth.data.DatasetWriter` writes for the same samples (same function, same
     bytes).  On a GPU Ray assigned to this task, EGL renders on that GPU (``EGL_DEVICE_ID``; the task's worker is
-    started with ``PYOPENGL_PLATFORM=egl``).  Returns ``{"shard", "ids", "seconds", "renderer"}``.
+    started with ``PYOPENGL_PLATFORM=egl``).  Returns ``{"shard", "ids", "seconds", "cpu_seconds", "renderer"}``
+    (``cpu_seconds``: CPU time of the worker process, all threads, during the task).
     """
     from humandepth.data.store import write_shard
 
-    t0 = time.time()
+    t0, c0 = time.time(), time.process_time()
     gpu = _assigned_gpu()
     if gpu is not None and "EGL_DEVICE_ID" not in os.environ:
         os.environ["EGL_DEVICE_ID"] = str(gpu)  # read when the process's OpenGL context is created
@@ -104,7 +105,7 @@ def render_shard(shard_path: str, start: int, stop: int, seed: int, cfg_dict: di
         sample.validate()
     path = write_shard(shard_path, samples, compression=compression)
     return {"shard": str(path), "ids": [x.id for x in samples], "seconds": round(time.time() - t0, 3),
-            "renderer": samples[0].meta.get("renderer", {})}
+            "cpu_seconds": round(time.process_time() - c0, 3), "renderer": samples[0].meta.get("renderer", {})}
 
 
 class Progress:
@@ -251,8 +252,10 @@ def _render_sharded(writer, out: Path, count: int, seed: int, cfg: GeneratorConf
             for k, start, stop in tasks]
     bar = Progress("render", sum(stop - start for _, start, stop in tasks), enabled=progress)
     renderer: dict = {}
+    cpu = [0.0]
 
     def done(i, task, result) -> None:
+        cpu[0] += result["cpu_seconds"]
         if not renderer:
             renderer.update(result["renderer"])
             if progress:
@@ -269,7 +272,8 @@ def _render_sharded(writer, out: Path, count: int, seed: int, cfg: GeneratorConf
     rendered = sum(stop - start for _, start, stop in tasks)
     summary = {"out": str(out), "card": str(card), "rendered": rendered, "skipped_existing": skipped,
                "seconds": round(seconds, 2), "samples_per_s": round(rendered / seconds, 3) if rendered else None,
-               "renderer": renderer or None, "executor": described, "shard_tasks": len(tasks)}
+               "renderer": renderer or None, "executor": described, "shard_tasks": len(tasks),
+               "task_cpu_seconds": round(cpu[0], 2)}
     if preview:
         from humandepth.render.preview import write_preview
 
