@@ -97,8 +97,12 @@ def render_shard(shard_path: str, start: int, stop: int, seed: int, cfg_dict: di
 
     t0, c0 = time.time(), time.process_time()
     gpu = _assigned_gpu()
-    if gpu is not None and "EGL_DEVICE_ID" not in os.environ:
+    if gpu is not None and os.environ.get("EGL_DEVICE_ID") != str(gpu):
+        # a reused worker may be given another GPU than its last task: the OpenGL context follows it
+        from humandepth.render.engine import release
+
         os.environ["EGL_DEVICE_ID"] = str(gpu)  # read when the process's OpenGL context is created
+        release()
     _ensure_worker(cfg_dict, seed, single_thread and gpu is None)
     samples = [_render_one(i) for i in range(start, stop)]
     for sample in samples:

@@ -13,7 +13,7 @@ def add_executor_options(parser, unit: str) -> None:
     g.add_argument("--address", default=None, metavar="HOST:PORT",
                    help="with --executor ray: the running cluster's head address (as `ray start --head` prints; "
                    "'auto' = the cluster on this machine); default: start a local Ray cluster")
-    g.add_argument("--max-retries", type=int, default=DEFAULT_MAX_RETRIES,
+    g.add_argument("--max-retries", type=int, default=DEFAULT_MAX_RETRIES, metavar="N",
                    help=f"with --executor ray: resubmit a task whose worker died up to N times "
                    f"(default {DEFAULT_MAX_RETRIES})")
 
