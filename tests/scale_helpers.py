@@ -13,6 +13,7 @@ the driver must set :attr:`RayTestCluster.driver_env` too), so it neither depend
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -109,8 +110,9 @@ def _ray_start(args: list[str], env: dict, log: Path) -> int:
     return proc.pid
 
 
-def start_cluster(root: Path, head_cpus: int = 1, worker_cpus: int = 1) -> RayTestCluster:
-    """A head (``head_cpus`` CPUs) and one worker node (``worker_cpus``) on 127.0.0.1, no GPUs, no dashboard."""
+def start_cluster(root: Path, head_cpus: int = 1, worker_cpus: int = 1, worker_gpus: int = 0) -> RayTestCluster:
+    """A head (``head_cpus`` CPUs, no GPU) and one worker node (``worker_cpus`` CPUs, ``worker_gpus`` GPUs as Ray
+    resources: with no GPU in the machine they are logical only) on 127.0.0.1, no dashboard."""
     if shutil.which(RAY) is None and not Path(RAY).exists():
         pytest.skip(f"the ray command is not installed beside {sys.executable}")
     root.mkdir(parents=True, exist_ok=True)
@@ -124,17 +126,53 @@ def start_cluster(root: Path, head_cpus: int = 1, worker_cpus: int = 1) -> RayTe
     env.pop("RAY_ADDRESS", None)
     env.pop("RAY_AUTH_TOKEN_PATH", None)
     port = free_port()
-    common = ["--node-ip-address", "127.0.0.1", "--num-gpus", "0", "--object-store-memory", str(100 * 1024**2),
+    common = ["--node-ip-address", "127.0.0.1", "--object-store-memory", str(100 * 1024**2),
               "--disable-usage-stats"]
     cluster = RayTestCluster(f"127.0.0.1:{port}", temp_dir, fault_dir, auth)
     log = root / "ray_start.log"
     try:
         cluster.groups.append(_ray_start(["--head", "--port", str(port), "--num-cpus", str(head_cpus),
-                                          "--include-dashboard=false", "--temp-dir", str(temp_dir), *common],
+                                          "--num-gpus", "0", "--include-dashboard=false", "--temp-dir", str(temp_dir),
+                                          *common],
                                          env, log))
-        cluster.groups.append(_ray_start(["--address", cluster.address, "--num-cpus", str(worker_cpus), *common],
+        cluster.groups.append(_ray_start(["--address", cluster.address, "--num-cpus", str(worker_cpus),
+                                          "--num-gpus", str(worker_gpus), *common],
                                          env, log))
     except BaseException:
         cluster.stop()
         raise
     return cluster
+
+
+def _reload_ray_auth() -> None:
+    """Make this process's Ray re-read its authentication settings from the environment (Ray caches them)."""
+    from ray._private.authentication_test_utils import reset_auth_token_state
+
+    reset_auth_token_state()
+
+
+@contextlib.contextmanager
+def connected_cluster(root: Path, **kwargs):
+    """:func:`start_cluster`, with this process connected to it as the driver (its token set in the environment
+    while connected); yields ``(cluster, ClusterInfo)``; disconnects, stops the cluster and restores the
+    environment on exit."""
+    from humandepth.scale.ray_cluster import connect, disconnect
+
+    c = start_cluster(root, **kwargs)
+    saved = {k: os.environ.get(k) for k in (*c.driver_env, "RAY_AUTH_TOKEN_PATH")}
+    os.environ.pop("RAY_AUTH_TOKEN_PATH", None)
+    os.environ.update(c.driver_env)
+    info = None
+    try:
+        _reload_ray_auth()
+        info = connect(c.address)
+        yield c, info
+    finally:
+        disconnect(info)
+        c.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        _reload_ray_auth()

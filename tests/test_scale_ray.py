@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 
 import numpy as np
 import pytest
@@ -13,7 +12,7 @@ import pytest
 pytest.importorskip("ray")
 
 from render_helpers import anny_ready  # noqa: E402,F401
-from scale_helpers import start_cluster  # noqa: E402
+from scale_helpers import connected_cluster  # noqa: E402
 
 SEED, COUNT, SHARD, RES = 3, 6, 2, 64
 
@@ -21,34 +20,9 @@ SEED, COUNT, SHARD, RES = 3, 6, 2, 64
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """One cluster per module: 1 CPU on the head + 1 CPU on a second node (two worker processes at most)."""
-    from humandepth.scale.ray_cluster import connect, disconnect
-
-    c = start_cluster(tmp_path_factory.mktemp("ray"))
-    saved = {k: os.environ.get(k) for k in (*c.driver_env, "RAY_AUTH_TOKEN_PATH")}
-    os.environ.pop("RAY_AUTH_TOKEN_PATH", None)
-    os.environ.update(c.driver_env)  # this process (the driver) authenticates with the cluster's token
-    _reload_ray_auth()
-    info = None
-    try:
-        info = connect(c.address)
+    with connected_cluster(tmp_path_factory.mktemp("ray")) as (c, info):
         assert info.nodes == 2 and info.cpus == 2 and info.gpus == 0
         yield c
-    finally:
-        disconnect(info)
-        c.stop()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        _reload_ray_auth()
-
-
-def _reload_ray_auth() -> None:
-    """Make this process's Ray re-read its authentication settings from the environment (Ray caches them)."""
-    from ray._private.authentication_test_utils import reset_auth_token_state
-
-    reset_auth_token_state()
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +133,8 @@ def test_fuse_two_takes_on_ray_as_locally(cluster, tmp_path):
 
 
 def test_task_environment_and_task_errors_on_ray(cluster):
+    import os
+
     from humandepth.scale.executor import RayExecutor, Task
 
     with RayExecutor(cluster.address) as ex:  # reuses this process's connection (and leaves it open)
