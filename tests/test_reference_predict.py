@@ -163,15 +163,17 @@ def test_extend_person_depth_copies_the_nearest_person_pixel():
     assert torch.equal(extend_person_depth(depth, torch.zeros_like(person)), depth)
 
 
-def test_no_priors_without_checkpoint_says_how_to_train_one():
+def test_a_variant_without_its_checkpoint_says_how_to_train_one(monkeypatch, tmp_path):
+    monkeypatch.setattr(predict_module, "SHIPPED", tmp_path / "small")  # an install whose checkpoints are gone
     with pytest.raises(FileNotFoundError, match="--variant no-priors"):
         ReferenceBaseline(variant="no-priors")
 
 
-def test_single_branch_default_is_its_own_shipped_checkpoint():
-    single = predict_module.default_checkpoint("single-branch")
-    assert single != predict_module.default_checkpoint("full") == predict_module.default_checkpoint("no-refine")
-    assert (single / "model.safetensors").is_file(), "the package must ship the single-branch checkpoint"
-    method = ReferenceBaseline(variant="single-branch")
-    assert method.model.cfg.architecture == "single-branch" and method.config["training"]["complete"]
-    assert (single / "model.safetensors").stat().st_size <= 20 * 2**20 and not (single / "train_state.pt").exists()
+@pytest.mark.parametrize("variant", ["single-branch", "no-priors"])
+def test_trained_ablations_default_to_their_own_shipped_checkpoint(variant):
+    ckpt = predict_module.default_checkpoint(variant)
+    assert ckpt != predict_module.default_checkpoint("full") == predict_module.default_checkpoint("no-refine")
+    assert (ckpt / "model.safetensors").is_file(), f"the package must ship the {variant} checkpoint"
+    method = ReferenceBaseline(variant=variant)
+    assert method.model.cfg.architecture == variant and method.config["training"]["complete"]
+    assert (ckpt / "model.safetensors").stat().st_size <= 20 * 2**20 and not (ckpt / "train_state.pt").exists()

@@ -28,13 +28,15 @@ from humandepth.baselines.reference.config import ARCHITECTURE_OF, BACKGROUND_DE
 from humandepth.baselines.reference.crop import crop_image, person_box, uncrop
 
 SHIPPED = Path(__file__).resolve().parent / "checkpoints" / "small"
-SHIPPED_BY_ARCHITECTURE = {"full": "small", "single-branch": "single-branch"}  # folders next to SHIPPED
+# architecture -> its shipped checkpoint folder, beside SHIPPED
+SHIPPED_BY_ARCHITECTURE = {"full": "small", "single-branch": "single-branch", "no-priors": "no-priors"}
 CROPS = ("segmentation", "mask")
 
 
 def default_checkpoint(variant: str = "full") -> Path | None:
     """The checkpoint shipped with the package for ``variant``: ``checkpoints/small`` (full network, also
-    for ``no-refine`` / ``geonet-refine``) or ``checkpoints/single-branch``; None for ``no-priors`` (none ships)."""
+    for ``no-refine`` / ``geonet-refine``), ``checkpoints/single-branch`` or ``checkpoints/no-priors``; None
+    for an architecture without one."""
     folder = SHIPPED_BY_ARCHITECTURE.get(ARCHITECTURE_OF.get(variant, "full"))
     if folder is None:
         return None
