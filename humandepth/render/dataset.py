@@ -21,7 +21,9 @@ import json
 import math
 import multiprocessing as mp
 import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -93,6 +95,7 @@ def render_shard(shard_path: str, start: int, stop: int, seed: int, cfg_dict: di
     started with ``PYOPENGL_PLATFORM=egl``).  Returns ``{"shard", "ids", "seconds", "cpu_seconds", "renderer"}``
     (``cpu_seconds``: CPU time of the worker process, all threads, during the task).
     """
+    from humandepth.data.remote import is_remote
     from humandepth.data.store import write_shard
 
     t0, c0 = time.time(), time.process_time()
@@ -107,7 +110,14 @@ def render_shard(shard_path: str, start: int, stop: int, seed: int, cfg_dict: di
     samples = [_render_one(i) for i in range(start, stop)]
     for sample in samples:
         sample.validate()
-    path = write_shard(shard_path, samples, compression=compression)
+    if is_remote(shard_path):  # object storage: write here, then upload the finished file
+        from humandepth.data.remote import upload_shard
+
+        with tempfile.TemporaryDirectory(prefix="humandepth-shard-") as tmp:
+            local = write_shard(Path(tmp) / str(shard_path).rsplit("/", 1)[-1], samples, compression=compression)
+            path = upload_shard(local, str(shard_path))
+    else:
+        path = write_shard(shard_path, samples, compression=compression)
     return {"shard": str(path), "ids": [x.id for x in samples], "seconds": round(time.time() - t0, 3),
             "cpu_seconds": round(time.process_time() - c0, 3), "renderer": samples[0].meta.get("renderer", {})}
 
@@ -150,14 +160,15 @@ def render_dataset(out, count: int, seed: int = 0, cfg: GeneratorConfig | None =
                    shard_size: int = 64, name: str | None = None, overwrite: bool = False, progress: bool = True,
                    preview: bool = False, executor="local", address: str | None = None,
                    max_retries: int = 3) -> dict:
-    """Render ``count`` samples into the dataset directory ``out``; returns a summary dict.
+    """Render ``count`` samples into the dataset directory ``out`` (or an object-storage URL, ``s3://...``,
+    written through :class:`humandepth.data.remote.RemoteDatasetWriter`); returns a summary dict.
 
     ``workers``: local worker processes (default 1); with ``executor="ray"`` and no ``address``, the CPUs of the
     local Ray cluster started here (default: all).  ``executor``: ``"local"``, ``"ray"`` or an
     :class:`humandepth.scale.executor.Executor` (kept open for the caller); ``address``/``max_retries``: see
     :class:`humandepth.scale.executor.RayExecutor`.
     """
-    from humandepth.data.store import DatasetWriter
+    from humandepth.data.remote import dataset_writer, is_remote
 
     cfg = cfg or GeneratorConfig()
     if count < 1:
@@ -166,7 +177,8 @@ def render_dataset(out, count: int, seed: int = 0, cfg: GeneratorConfig | None =
         raise ValueError(f"--workers must be >= 1, got {workers}")
     if executor == "local" and address:
         raise ValueError("--address is only used with --executor ray")
-    out = Path(out)
+    remote = is_remote(out)
+    out = str(out).rstrip("/") if remote else Path(out)
     generator = {"tool": "humandepth render", "seed": int(seed), "config": cfg.to_dict(),
                  "sample_seed": "numpy.random.default_rng([seed, index])"}
     own = isinstance(executor, str) and executor != "local"
@@ -175,9 +187,11 @@ def render_dataset(out, count: int, seed: int = 0, cfg: GeneratorConfig | None =
 
         executor = make_executor(executor, address, max_retries, num_cpus=workers)
     try:
-        writer = DatasetWriter(out, name=name or out.name, kind="synthetic", shard_size=shard_size,
-                               generator=generator, license=LICENSE_SUMMARY, overwrite=overwrite,
-                               description=f"humandepth synthetic clothed humans ({cfg.body}, {cfg.resolution}px)")
+        # a remote render keeps its staging copy when a preview is asked for (the contact sheet is made from it)
+        writer = dataset_writer(out, name=name or str(out).rsplit("/", 1)[-1], kind="synthetic",
+                                shard_size=shard_size, generator=generator, license=LICENSE_SUMMARY,
+                                overwrite=overwrite, keep_staging=preview,
+                                description=f"humandepth synthetic clothed humans ({cfg.body}, {cfg.resolution}px)")
         if executor != "local":
             return _render_sharded(writer, out, count, seed, cfg, shard_size, executor, progress, preview)
     finally:
@@ -215,10 +229,23 @@ def render_dataset(out, count: int, seed: int = 0, cfg: GeneratorConfig | None =
                "seconds": round(seconds, 2), "samples_per_s": round(len(todo) / seconds, 3) if todo else None,
                "renderer": renderer or None}
     if preview:
-        from humandepth.render.preview import write_preview
-
-        summary["preview"] = str(write_preview(out))
+        summary["preview"] = _preview(writer, out)
     return summary
+
+
+def _preview(writer, out) -> str:
+    """The contact sheet of a finished render: beside a local dataset; for a URL, made from the staging copy
+    and uploaded to ``URL/preview.png``."""
+    from humandepth.data.remote import is_remote, upload_file
+    from humandepth.render.preview import write_preview
+
+    if not is_remote(out):
+        return str(write_preview(out))
+    path = write_preview(writer.staging)
+    try:
+        return upload_file(path, f"{out}/preview.png")
+    finally:
+        shutil.rmtree(writer.staging, ignore_errors=True)
 
 
 def shard_plan(count: int, shard_size: int) -> list[tuple[int, int, int]]:
@@ -226,10 +253,11 @@ def shard_plan(count: int, shard_size: int) -> list[tuple[int, int, int]]:
     return [(k, k * shard_size, min((k + 1) * shard_size, count)) for k in range(math.ceil(count / shard_size))]
 
 
-def _render_sharded(writer, out: Path, count: int, seed: int, cfg: GeneratorConfig, shard_size: int, ex,
+def _render_sharded(writer, out: Path | str, count: int, seed: int, cfg: GeneratorConfig, shard_size: int, ex,
                     progress: bool, preview: bool) -> dict:
     """The executor path of :func:`render_dataset`: one task per unfinished shard of ``ex`` (an Executor), then
     the index and card."""
+    from humandepth.data.remote import is_remote
     from humandepth.scale.executor import Progress, Task
 
     finished = writer.finished_shards()
@@ -250,7 +278,8 @@ def _render_sharded(writer, out: Path, count: int, seed: int, cfg: GeneratorConf
                          f"({'1 GPU, EGL' if gpu else '1 CPU, OSMesa'} each), {skipped} sample(s) already done\n")
     cfg_dict = cfg.to_dict()
     jobs = [Task(key=f"render-shard-{k:05d}", fn=render_shard,
-                 args=(str(writer.shard_path(k).resolve()), start, stop, int(seed), cfg_dict,
+                 args=(writer.shard_url(k) if is_remote(out) else str(writer.shard_path(k).resolve()), start,
+                       stop, int(seed), cfg_dict,
                        writer.config["compression"], True),
                  num_cpus=1, num_gpus=1 if gpu else 0, env={"PYOPENGL_PLATFORM": "egl"} if gpu else {})
             for k, start, stop in tasks]
@@ -279,7 +308,5 @@ def _render_sharded(writer, out: Path, count: int, seed: int, cfg: GeneratorConf
                "renderer": renderer or None, "executor": described, "shard_tasks": len(tasks),
                "task_cpu_seconds": round(cpu[0], 2)}
     if preview:
-        from humandepth.render.preview import write_preview
-
-        summary["preview"] = str(write_preview(out))
+        summary["preview"] = _preview(writer, out)
     return summary
