@@ -16,7 +16,8 @@ def run_baseline(name: str, dataset, out, options: dict | None = None, progress:
     """Predict every sample of ``dataset`` with baseline ``name`` and write ``out`` (HDF5 predictions).
 
     The file is written to ``out.partial`` and renamed at the end, so an interrupted run leaves no
-    half-written predictions file under the final name.
+    half-written predictions file under the final name.  Its root attributes record the baseline, the
+    dataset's sha256 and, for a learned baseline, the sha256 of its weights (``weights_sha256``).
     """
     entry = get_baseline(name)
     options = {k: v for k, v in (options or {}).items() if v is not None}
@@ -26,6 +27,8 @@ def run_baseline(name: str, dataset, out, options: dict | None = None, progress:
     t0 = time.perf_counter()
     attrs = {"baseline": name, "dataset": dataset.name, "dataset_sha256": dataset.checksum(),
              "oracle_uses_gt": ",".join(entry.uses_gt)}
+    if getattr(method, "weights_sha256", None):  # learned baselines: which weights made these predictions
+        attrs["weights_sha256"] = method.weights_sha256
     with PredictionsWriter(out, method=name, depth_kind=method.depth_kind, attrs=attrs) as writer:
         bs = max(1, int(getattr(method, "batch_size", 1)))
         for start in range(0, n, bs):

@@ -72,12 +72,35 @@ def demo_baselines() -> list[str]:
     return list(BASELINES)
 
 
+def predictions_current(path: Path, name: str, dataset: Path) -> bool:
+    """Whether the predictions at ``path`` were made by baseline ``name`` as it is now (same weights, e.g. not
+    a shipped checkpoint from before an upgrade) on ``dataset`` as it is now."""
+    from humandepth.baselines.registry import get_baseline
+    from humandepth.data import open_dataset
+    from humandepth.data.predictions import Predictions
+
+    try:
+        with Predictions(path) as p:
+            attrs = p.attrs
+    except (OSError, ValueError):
+        return False
+    if attrs.get("baseline") != name or attrs.get("dataset_sha256") != open_dataset(dataset).checksum():
+        return False
+    if "weights_sha256" not in attrs:
+        return True
+    try:
+        method = get_baseline(name).create()
+    except (FileNotFoundError, ValueError):
+        return False
+    return getattr(method, "weights_sha256", None) == attrs["weights_sha256"]
+
+
 def run_baselines(dataset: Path, pred_dir: Path) -> dict[str, Path]:
     """Predict ``dataset`` with every baseline that can run; skip (and say why) the ones that cannot."""
     preds = {}
     for name in demo_baselines():
         path = pred_dir / f"{name}.h5"
-        if path.is_file():
+        if path.is_file() and predictions_current(path, name, dataset):
             print(f"{name}: reusing {path}", file=sys.stderr)
         elif not _cli("baselines", "run", name, "--dataset", dataset, "--out", path, allow_fail=True):
             print(f"{name}: skipped (see the error above)", file=sys.stderr)

@@ -26,6 +26,7 @@ from torch.nn import functional as F
 from humandepth.baselines.reference.checkpoint import load_checkpoint
 from humandepth.baselines.reference.config import ARCHITECTURE_OF, BACKGROUND_DEPTH, REFINEMENT_OF, VARIANTS
 from humandepth.baselines.reference.crop import crop_image, person_box, uncrop
+from humandepth.data.store import sha256_file
 
 SHIPPED = Path(__file__).resolve().parent / "checkpoints" / "small"
 # architecture -> its shipped checkpoint folder, beside SHIPPED
@@ -92,6 +93,8 @@ class ReferenceBaseline:
                     "--out DIR`")
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model, self.config = load_checkpoint(checkpoint, self.device)
+        # recorded in predictions files, so a rerun can tell predictions of other weights (e.g. an upgrade)
+        self.weights_sha256 = sha256_file(Path(checkpoint) / "model.safetensors")
         arch = self.model.cfg.architecture
         if ARCHITECTURE_OF[variant] != arch:
             raise ValueError(f"variant {variant!r} needs a checkpoint trained as {ARCHITECTURE_OF[variant]!r}, but "
