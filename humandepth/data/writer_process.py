@@ -117,7 +117,10 @@ def _child_main(writer_kwargs: dict, make_sample: Callable, jobs, free, results,
         results.put(("error", f"{current}: {type(exc).__name__}: {exc}", traceback.format_exc()))
     finally:
         if shm is not None:
-            shm.close()
+            try:
+                shm.close()
+            except BufferError:  # a view still alive in a traceback; the process ends right after anyway
+                pass
 
 
 class BackgroundDatasetWriter:
