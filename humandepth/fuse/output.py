@@ -12,6 +12,9 @@ Layout of ``--out DATASET``::
     person_mesh.ply                    the person alone
     fusion_report.json                 frames read / used / rejected with reasons, poses, residuals,
                                        coverage, and gt_mae_mm when the input has truth
+
+``--out`` may also be an object-storage URL (``s3://bucket/path``): the dataset goes through
+:class:`humandepth.data.remote.RemoteDatasetWriter` and the three side files are uploaded before the card.
 """
 
 from __future__ import annotations
