@@ -29,6 +29,11 @@ def s3():
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
+    # moto keeps its accounts, users and buckets per process: start from empty even when another test module
+    # already ran this fixture (it is imported by the capture, fuse and scale object-storage tests too)
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10).close()
     anon = {"endpoint_url": endpoint, "region_name": "us-east-1", "aws_access_key_id": "setup",
             "aws_secret_access_key": "setup"}
     iam = boto3.client("iam", **anon)
