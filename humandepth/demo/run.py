@@ -3,8 +3,8 @@
 1. render a small synthetic benchmark (clothed anny humans, default render settings);
 2. simulate a short RealSense capture of one clothed person and fuse it into ground truth, printing
    the fusion's own error against the simulator's exact truth;
-3. run every registered baseline whose inputs exist (classical ones; the reference network and the
-   ablations the shipped checkpoint supports) on both datasets;
+3. run every registered baseline whose inputs exist (classical ones; the reference network and its
+   ablations, from the shipped checkpoints) on both datasets;
 4. score each under every protocol its depth kind allows and build one leaderboard per dataset
    (Markdown + HTML) and a report page that links them with the render contact sheet and the
    fusion report.
