@@ -58,6 +58,37 @@ def test_leaderboard_reports_each_method_against_the_first(runs, tmp_path):  # n
     assert cell.startswith("+") and "tie" not in cell  # 'bad' is worse on every sample
     csv = pd.read_csv(paths["csv"])
     bad = csv[csv["method"] == "bad"].iloc[0]
-    assert bad["tang2019.mae_cm.paired_vs_best"] > 0 and bad["tang2019.mae_cm.paired_n"] == 4
-    assert bad["tang2019.mae_cm.paired_low"] <= bad["tang2019.mae_cm.paired_vs_best"]
-    assert "paired [95% CI]" in paths["html"].read_text()
+    assert bad["tang2019.mae_cm.paired_diff"] > 0 and bad["tang2019.mae_cm.paired_n"] == 4
+    assert bad["tang2019.mae_cm.paired_low"] <= bad["tang2019.mae_cm.paired_diff"]
+    assert bad["tang2019.paired_reference"] == "good"
+    assert "mae_cm vs good, paired [95% CI]" in paths["html"].read_text()
+
+
+def test_an_oracle_at_the_top_is_not_the_reference_of_the_comparison(tmp_path):
+    from benchmark_helpers import scene_samples, write_dataset, write_predictions
+
+    from humandepth.benchmark import run_benchmark
+    from humandepth.data import HumanDepthDataset
+
+    samples = scene_samples(4, size=32)
+    ds = HumanDepthDataset(write_dataset(tmp_path / "ds", samples))
+    rng = np.random.default_rng(2)
+    run_dirs = []
+    for name, noise, attrs in (("oracle", 0.0, {"oracle_uses_gt": "depth"}), ("good", 0.002, {}),
+                               ("bad", 0.03, {})):
+        preds = {s.id: s.depth + np.float32(0.2) + rng.normal(0, noise, s.depth.shape).astype(np.float32)
+                 for s in samples}
+        path = write_predictions(tmp_path / f"{name}.h5", preds, method=name, depth_kind="relative")
+        if attrs:
+            import h5py
+
+            with h5py.File(path, "r+") as f:
+                f.attrs.update(attrs)
+        run_benchmark(ds, path, ["tang2019"], tmp_path / f"run_{name}", progress=False)
+        run_dirs.append(tmp_path / f"run_{name}")
+    md = write_leaderboard(run_dirs, tmp_path / "board")["md"].read_text()
+    assert "mae_cm vs good, paired [95% CI]" in md
+    rows = {line.split("|")[2].strip(): line for line in md.splitlines() if line.startswith("| ")
+            and line.split("|")[1].strip().isdigit()}
+    assert rows["oracle"].split("|")[1].strip() == "1"  # the oracle still ranks first
+    assert rows["good"].rstrip(" |").endswith("-") and rows["oracle"].rstrip(" |").rsplit("|", 1)[1].strip()[0] == "-"

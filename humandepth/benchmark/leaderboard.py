@@ -142,15 +142,29 @@ def _ranked(runs: list[Run], name: str) -> list[int]:
 
 
 
-def paired_to_best(runs: list[Run], name: str) -> dict[int, PairedDifference | None]:
-    """For each run with protocol ``name`` except the top-ranked one: its paired difference to the top run
-    on the protocol's first metric (``run - best``, over the samples both scored)."""
+def uses_gt(run: Run) -> bool:
+    """Whether the run's predictions read ground truth (an oracle baseline: ``oracle_uses_gt`` recorded)."""
+    attrs = (run.summary.get("predictions") or {}).get("attrs") or {}
+    return bool(str(attrs.get("oracle_uses_gt", "") or "").strip())
+
+
+def paired_reference(runs: list[Run], name: str) -> int:
+    """Index of the run the others are compared with under protocol ``name``: the best-ranked run whose
+    predictions do not read ground truth (an oracle at #1 would make every comparison say the same), else #1."""
     order = _ranked(runs, name)
+    return next((i for i in order if not uses_gt(runs[i])), order[0])
+
+
+def paired_to_best(runs: list[Run], name: str) -> dict[int, PairedDifference | None]:
+    """For each run with protocol ``name`` except the reference (:func:`paired_reference`): its paired difference
+    to the reference on the protocol's first metric (``run - reference``, over the samples both scored)."""
+    order = _ranked(runs, name)
+    ref = paired_reference(runs, name)
     entry = runs[order[0]].summary["protocols"][name]
     metric = next(iter(entry["metrics"]))
     higher = metric in entry.get("higher_is_better", [])
-    best = runs[order[0]].per_sample
-    return {i: paired_difference(runs[i].per_sample, best, f"{name}.{metric}", higher) for i in order[1:]}
+    best = runs[ref].per_sample
+    return {i: paired_difference(runs[i].per_sample, best, f"{name}.{metric}", higher) for i in order if i != ref}
 
 
 def fmt_paired(d: PairedDifference | None) -> str:
@@ -193,17 +207,21 @@ def leaderboard_frame(runs: list[Run]):
                 row[f"{name}.{ci['metric']}.pooled"] = _num(entry.get("pooled", {}).get(ci["metric"]))
             row[f"{name}.n_nan"] = entry.get("n_nan")
         rows.append(row)
+    names = labels(runs)
     for name in protocol_names(runs):
         metric = next(iter(runs[_ranked(runs, name)[0]].summary["protocols"][name]["metrics"]))
+        reference = names[paired_reference(runs, name)]
         for i, d in paired_to_best(runs, name).items():
             if d is not None:
-                rows[i].update({f"{name}.{metric}.paired_vs_best": d.mean, f"{name}.{metric}.paired_low": d.low,
-                                f"{name}.{metric}.paired_high": d.high, f"{name}.{metric}.paired_n": d.n})
+                rows[i].update({f"{name}.{metric}.paired_diff": d.mean, f"{name}.{metric}.paired_low": d.low,
+                                f"{name}.{metric}.paired_high": d.high, f"{name}.{metric}.paired_n": d.n,
+                                f"{name}.paired_reference": reference})
     return pd.DataFrame(rows)
 
 
-PAIRED_NOTE = ("Last column: the method's per-sample difference to the top-ranked method on the protocol's first "
-               "metric (method minus #1, over the samples both scored), its mean and bootstrap 95% interval; "
+PAIRED_NOTE = ("Last column: the method's per-sample difference, on the protocol's first metric, to the best-ranked "
+               "method that does not read ground truth (the one named in the header; #1 when every method reads "
+               "it): method minus that one, over the samples both scored, its mean and bootstrap 95% interval; "
                "'tie' marks an interval that contains 0.")
 
 
@@ -226,7 +244,7 @@ def render_markdown(runs: list[Run]) -> str:
         mets = list(entry["metrics"])
         lines += [f"## {name} (version {entry.get('version')})", "", _md_text(entry.get("description", "")), ""]
         head = ["rank", "method", *[f"{m} {_arrow(entry, m)}" for m in mets], f"{mets[0]} pooled", "NaN",
-                f"{mets[0]} vs #1, paired [95% CI]"]
+                f"{mets[0]} vs {_md_text(names[paired_reference(runs, name)])}, paired [95% CI]"]
         lines += ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
         deltas = paired_to_best(runs, name)
         for rank, i in enumerate(order, 1):
@@ -374,7 +392,8 @@ def render_html(runs: list[Run], thumb_paths: dict, rgb_paths: dict) -> str:
                    '<th class="name">method</th>')
         out += [f"<th>{e(m)} {'&uarr;' if _arrow(entry, m) == '↑' else '&darr;'}</th>" for m in mets]
         out.append(f"<th>{e(mets[0])} 95% CI</th><th>{e(mets[0])} pooled</th><th>NaN</th>"
-                   f"<th>{e(mets[0])} vs #1, paired [95% CI]</th></tr></thead><tbody>")
+                   f"<th>{e(mets[0])} vs {e(names[paired_reference(runs, name)])}, paired [95% CI]</th>"
+                   "</tr></thead><tbody>")
         deltas = paired_to_best(runs, name)
         for rank, i in enumerate(order, 1):
             en = runs[i].summary["protocols"][name]
