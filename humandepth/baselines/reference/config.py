@@ -42,6 +42,14 @@ BACKGROUND_DEPTH = 0.60  # relative depth of the background (the authors' conven
 FOREGROUND_OFFSET = 0.10  # relative depth = depth - median(foreground depth) + 0.10
 
 
+def _check_keys(cls, d: dict, what: str) -> None:
+    """ValueError naming the keys of ``d`` that are not fields of the dataclass ``cls``."""
+    known = {f.name for f in fields(cls)}
+    unknown = set(d) - known
+    if unknown:
+        raise ValueError(f"unknown {what} config keys {sorted(unknown)}; known: {sorted(known)}")
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Sizes of every sub-network.
@@ -99,10 +107,7 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError(f"unknown model config keys {sorted(unknown)}; known: {sorted(known)}")
+        _check_keys(cls, d, "model")
         d = dict(d)
         if "normal_widths" in d:
             d["normal_widths"] = tuple(int(w) for w in d["normal_widths"])
@@ -173,10 +178,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError(f"unknown training config keys {sorted(unknown)}; known: {sorted(known)}")
+        _check_keys(cls, d, "training")
         return cls(**d)
 
 
