@@ -66,6 +66,11 @@ def test_unfinished_and_damaged_bags_name_the_file(tmp_path):
     other.write_bytes(b"SQLite format 3\x00" + bytes(100))
     with pytest.raises(ValueError, match=r"other\.bag is not a ROS1 bag"):
         count_rosbag1_images(other)
+    for i, junk in enumerate([b"\x02\x00\x00\x00ab" + bytes(4), b"\x05\x00\x00\x00op=\x03" + bytes(8)]):
+        bad = tmp_path / f"junk{i}.bag"
+        bad.write_bytes(MAGIC + junk)  # a header field cut short; a bag header without its fields
+        with pytest.raises(ValueError, match=rf"junk{i}\.bag is damaged"):
+            count_rosbag1_images(bad)
     no_images = tmp_path / "imu.bag"
     write_bag(no_images, [{0: 5}], {0: "/device_0/sensor_2/Accel_0/imu/data"})
     with pytest.raises(ValueError, match="no image streams"):

@@ -67,7 +67,11 @@ def count_rosbag1_images(path) -> dict[str, int]:
         if f.read(len(MAGIC)) != MAGIC:
             raise ValueError(f"recording {path} is not a ROS1 bag (no {MAGIC!r} at its start)")
         with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:  # only the header and index are read
-            topics, messages = _index(data, path)
+            try:
+                topics, messages = _index(data, path)
+            except (struct.error, KeyError, IndexError) as e:  # a field missing or cut short
+                raise ValueError(f"recording {path} is damaged (truncated or corrupted): its header or index "
+                                 f"cannot be read ({type(e).__name__}: {e})") from None
     counts: dict[str, int] = {}
     for conn, topic in topics.items():
         stream = image_stream(topic)
