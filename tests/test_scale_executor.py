@@ -72,6 +72,8 @@ def test_fuse_names_one_output_per_take(tmp_path, capsys):
     (tmp_path / "bob").mkdir()
     assert take_outputs([str(tmp_path / "alice"), str(tmp_path / "bob"), "x/carol.db3"], "o") == \
         ["o/alice", "o/bob", "o/carol"]
+    assert take_outputs(["t/alice", "t/bob"], "s3://bucket/fused/") == ["s3://bucket/fused/alice",
+                                                                        "s3://bucket/fused/bob"]
     with pytest.raises(ValueError, match="would both be written to"):
         take_outputs(["a/recording.db3", "b/recording.db3"], "o")
     assert main(["fuse", str(tmp_path / "alice"), str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2

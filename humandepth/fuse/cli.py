@@ -127,18 +127,24 @@ def take_outputs(inputs: list[str], out: str) -> list[str]:
     a file's stem).  Two inputs with the same name are refused, naming both."""
     from pathlib import Path
 
+    from humandepth.data.remote import is_remote
+
     if len(inputs) == 1:
         return [out]
+
+    def under(name: str) -> str:  # a URL keeps its '//' (Path would fold s3://b into s3:/b)
+        return f"{str(out).rstrip('/')}/{name}" if is_remote(out) else str(Path(out) / name)
+
     seen: dict[str, str] = {}
     outs = []
     for inp in inputs:
         path = Path(inp)
         name = path.name if path.is_dir() or not path.suffix else path.stem
         if name in seen:
-            raise ValueError(f"takes {seen[name]} and {inp} would both be written to {Path(out) / name}; "
+            raise ValueError(f"takes {seen[name]} and {inp} would both be written to {under(name)}; "
                              "give take directories with distinct names (or fuse them one at a time)")
         seen[name] = inp
-        outs.append(str(Path(out) / name))
+        outs.append(under(name))
     return outs
 
 
@@ -146,6 +152,7 @@ def _fuse(args) -> int:
     import json
     from pathlib import Path
 
+    from humandepth.data.remote import is_remote
     from humandepth.fuse.output import check_out
     from humandepth.scale.options import check_executor_options
 
@@ -168,7 +175,8 @@ def _fuse(args) -> int:
     from humandepth.scale.executor import Progress, Task, make_executor
 
     tasks = [Task(key=f"fuse-take-{k:04d}", fn=fuse_take,
-                  args=(str(Path(inp).resolve()), str(Path(out).resolve()), cfg), kwargs={**options, "quiet": True},
+                  args=(str(Path(inp).resolve()), out if is_remote(out) else str(Path(out).resolve()), cfg),
+                  kwargs={**options, "quiet": True},
                   num_cpus=1, num_gpus=1 if cfg.device == "cuda" else 0)
              for k, (inp, out) in enumerate(zip(args.inputs, outs, strict=True))]
     with make_executor("ray", args.address, args.max_retries) as ex:
