@@ -167,3 +167,18 @@ def test_render_tasks_ask_for_a_gpu_with_egl_when_the_cluster_has_gpus(tmp_path,
     for t in ex.tasks:
         assert t.num_cpus == 1
         assert (t.num_gpus, t.env) == ((1, {"PYOPENGL_PLATFORM": "egl"}) if gpus else (0, {}))
+
+
+def test_a_failed_cluster_task_is_one_line_at_the_command_line(monkeypatch, capsys):
+    """A task that failed on Ray (worker dead more often than --max-retries) ends the command with one line naming
+    the task, not a traceback."""
+    import humandepth.render.dataset as render_dataset_module
+    from humandepth.scale.executor import TaskFailedError
+
+    def failing(*args, **kwargs):
+        raise TaskFailedError("render-shard-00001 failed on the Ray cluster (1 of 3 tasks failed): WorkerCrashedError")
+
+    monkeypatch.setattr(render_dataset_module, "render_dataset", failing)
+    assert main(["render", "--out", "/tmp/never-written", "--count", "3", "--executor", "ray"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("humandepth: error: render-shard-00001 failed") and "Traceback" not in err

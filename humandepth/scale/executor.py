@@ -27,12 +27,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from humandepth.cli import UserError
 from humandepth.scale.ray_cluster import ClusterInfo, connect, disconnect
 
 FAULT_ENV = "HUMANDEPTH_SCALE_FAULT_DIR"
 EXECUTORS = ("local", "ray")
 DEFAULT_MAX_RETRIES = 3
-_PLAIN_ERRORS = (ValueError, FileNotFoundError, FileExistsError, KeyError)  # re-raised as themselves
+_PLAIN_ERRORS = (ValueError, FileNotFoundError, FileExistsError, KeyError, UserError)  # re-raised as themselves
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,9 @@ class Task:
     env: dict = field(default_factory=dict)
 
 
-class TaskFailedError(RuntimeError):
-    """One or more tasks failed (after Ray's retries for a dead worker); the message names the first."""
+class TaskFailedError(UserError):
+    """One or more tasks failed (after Ray's retries for a dead worker); the message names the first.  A
+    :class:`humandepth.cli.UserError`, so the command line prints it as one line (exit 2)."""
 
 
 def _maybe_fault(key: str) -> None:
@@ -182,7 +184,7 @@ class RayExecutor(Executor):
             first = min(errors)
             cause = errors[first]
             more = f" ({len(errors)} of {len(tasks)} tasks failed; the others' outputs are kept)"
-            if isinstance(cause, _PLAIN_ERRORS) and type(cause) in _PLAIN_ERRORS:
+            if type(cause) in _PLAIN_ERRORS:
                 raise type(cause)(f"{tasks[first].key}: {cause}{more}") from None
             raise TaskFailedError(f"{tasks[first].key} failed on the Ray cluster{more}: "
                                   f"{type(cause).__name__}: {_first_line(cause)}")
