@@ -74,27 +74,22 @@ def read_take(path, stride: int = 1, max_frames: int | None = None, progress=Non
     cam_d = Camera(np.asarray(info.depth["K"]), info.depth["width"], info.depth["height"])
     cam_c = Camera(np.asarray(info.color["K"]), info.color["width"], info.color["height"])
     truth = _take_truth(take)
-    raw = {}
+    _select(1, stride, max_frames)  # validate the options before playback
+    # one playback: raw depth in the depth camera, and the colour frame as recorded (``FramePair.color``);
+    # only the selected frames are kept, and every frame is still read so the counts are checked
+    frames, n = [], 0
     for pair in rec.frames(align="none"):
-        raw[pair.index] = (pair.depth, pair.meta)
+        n += 1
+        i = pair.index
+        if i % stride == 0 and (max_frames is None or i // stride < max_frames):
+            if pair.color is None:
+                raise ValueError(f"recording {take.recording}: depth frame {i} has no colour frame")
+            fid = frame_id(i)
+            pose = truth.depth_pose(fid) if truth is not None and truth.has(fid) else None
+            frames.append(Frame(fid, pair.depth.astype(np.float32), pair.color, pose, None,
+                                {**pair.meta, "frame_index": i}))
         if progress:
-            progress("read depth", pair.index + 1)
-    n = len(raw)
-    wanted = set(_select(n, stride, max_frames))
-    colors = {}
-    for pair in Recording(take.recording).frames(align="color"):
-        if pair.index in wanted:
-            colors[pair.index] = pair.rgb
-        if progress:
-            progress("read colour", pair.index + 1)
-    frames = []
-    for i in sorted(wanted):
-        depth, meta = raw[i]
-        if i not in colors:
-            raise ValueError(f"recording {take.recording}: depth frame {i} has no colour frame on the second playback")
-        fid = frame_id(i)
-        pose = truth.depth_pose(fid) if truth is not None and truth.has(fid) else None
-        frames.append(Frame(fid, depth.astype(np.float32), colors[i], pose, None, {**meta, "frame_index": i}))
+            progress("read", i + 1)
     source = {"kind": "take" if take.root else "recording", "path": str(take.root or take.recording),
               "recording": info.to_dict(), "frames_in_recording": n,
               "selection": {"stride": stride, "max_frames": max_frames},
