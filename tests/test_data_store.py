@@ -27,9 +27,12 @@ def test_round_trip_every_field_bit_exact(tmp_path):
             got, want = getattr(b, name), getattr(a, name)
             assert got.dtype == want.dtype and np.array_equal(got, want), name
         assert b.camera == a.camera and b.meta == a.meta
+        assert ds.camera(f"s{i:03d}") == a.camera  # the camera table alone
     assert ds[-1].id == "s004"
     with pytest.raises(KeyError, match="no sample 'nope'"):
         ds.get("nope")
+    with pytest.raises(KeyError, match="no sample 'nope'"):
+        ds.camera("nope")
     with pytest.raises(IndexError):
         ds[5]
 

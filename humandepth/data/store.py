@@ -372,12 +372,24 @@ class HumanDepthDataset(DepthDataset):
             except (OSError, KeyError) as e:
                 raise OSError(f"dataset {self.name!r}: cannot read field {name!r} of sample {sample_id!r} "
                               f"from {rel} ({e})") from None
-        camera = None
-        if "camera" in f and bool(f["camera/present"][row]):
-            w, h = f["camera/size"][row]
-            camera = Camera(f["camera/K"][row], int(w), int(h), f["camera/cam_from_world"][row])
         meta = json.loads(f["meta"][row])
-        return Sample(id=sample_id, camera=camera, meta=meta, **arrays)
+        return Sample(id=sample_id, camera=self._camera_at(f, row), meta=meta, **arrays)
+
+    def camera(self, sample_id: str) -> Camera | None:
+        """The sample's camera alone (intrinsics, size, ``cam_from_world``), read without any image; None when
+        the sample has none."""
+        try:
+            rel, row = self._loc[sample_id]
+        except KeyError:
+            raise KeyError(f"dataset {self.name!r} has no sample {sample_id!r}") from None
+        return self._camera_at(self._shard(rel), row)
+
+    @staticmethod
+    def _camera_at(f, row: int) -> Camera | None:
+        if "camera" not in f or not bool(f["camera/present"][row]):
+            return None
+        w, h = f["camera/size"][row]
+        return Camera(f["camera/K"][row], int(w), int(h), f["camera/cam_from_world"][row])
 
     def read_arrays(self, ids, fields=("depth", "mask")):
         """Yield ``(id, arrays)`` for ``ids`` in order, reading only ``fields`` (names of the card's fields).

@@ -33,7 +33,7 @@ class Truth:
 
     def depth_pose(self, frame_id: str) -> np.ndarray:
         """(4, 4) true ``cam_from_world`` of the depth camera."""
-        return self._depth.get(frame_id, fields=()).camera.cam_from_world
+        return self._depth.camera(frame_id).cam_from_world  # the camera table only, no image read
 
     def in_depth(self, frame_id: str) -> tuple[np.ndarray, np.ndarray]:
         """Exact (depth (H, W) float32 metres, person mask (H, W) bool) in the depth camera."""
