@@ -81,6 +81,22 @@ def test_resume_after_interrupted_write(tmp_path):
     assert not list((root / "shards").glob(".*partial"))
 
 
+def test_shards_written_by_another_worker_are_kept_and_bad_shard_files_are_named(tmp_path):
+    from humandepth.data.store import write_shard
+
+    root = tmp_path / "ds"
+    w = DatasetWriter(root, name="planes", shard_size=2)
+    w.add(plane_sample(9))  # buffered: its shard is not written yet
+    write_shard(w.shard_path(0), [plane_sample(0), plane_sample(1)])  # meanwhile, another worker writes shard 0
+    (root / "shards" / "shard-00000 (copy).h5").write_bytes(b"a stray copy, not a shard")
+    w.close()
+    assert open_dataset(root).ids == ["s000", "s001", "s009"]  # shard 0 kept, the buffered sample in shard 1
+    (root / "shards" / "shard-00001.h5").write_bytes(b"damaged")
+    (root / "dataset.json").unlink()
+    with pytest.raises(OSError, match=r"shard .*shard-00001\.h5 cannot be read"):
+        DatasetWriter(root, name="planes", shard_size=2)
+
+
 def test_resume_refuses_a_different_config(tmp_path):
     root = tmp_path / "ds"
     w = DatasetWriter(root, name="planes", shard_size=2, generator={"seed": 1})

@@ -18,10 +18,12 @@ off, so the same samples give the same array bytes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import h5py
@@ -59,6 +61,20 @@ def sha256_file(path, chunk: int = 1 << 20) -> str:
 
 def _shard_name(number: int) -> str:
     return f"shard-{number:05d}.h5"
+
+
+SHARD_FILE = re.compile(r"shard-\d{5}\.h5")
+
+
+@contextlib.contextmanager
+def _open_shard(path: Path):
+    """``h5py.File(path, "r")``, with an error that names the shard when it is not a readable HDF5 file."""
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        raise OSError(f"shard {path} cannot be read as HDF5 (damaged or not a shard): {e}") from None
+    with f:
+        yield f
 
 
 def shard_number(path) -> int:
@@ -192,12 +208,16 @@ class DatasetWriter:
         finish shard 3 before shard 2.  Each shard's fields and resolution are checked against the dataset's.
         """
         out = {}
-        for path in sorted(self.shard_dir.glob("shard-*.h5")):
-            with h5py.File(path, "r") as f:
+        for path in self._shard_files():
+            with _open_shard(path) as f:
                 out[shard_number(path)] = [s.decode() for s in f["ids"][()]]
                 fields = sorted(k for k in f.keys() if k in FIELD_SCHEMA)
                 self._check_layout(path.name, fields, tuple(f["depth"].shape[1:3]))
         return out
+
+    def _shard_files(self) -> list[Path]:
+        """The shard files in ``shards/`` (names ``shard-NNNNN.h5``; anything else there is not a shard)."""
+        return sorted(p for p in self.shard_dir.glob("shard-*.h5") if SHARD_FILE.fullmatch(p.name))
 
     def shard_path(self, number: int) -> Path:
         """Where shard ``number`` of this dataset is (or will be) written."""
@@ -234,7 +254,8 @@ class DatasetWriter:
         if not self._buffer:
             return
         samples, self._buffer = self._buffer, []
-        while self._next_shard in self._finished:  # resume of a run whose later shards finished first
+        # a resume of a run whose later shards finished first, or a shard another worker wrote meanwhile
+        while self._next_shard in self._finished or self.shard_path(self._next_shard).exists():
             self._next_shard += 1
         path = write_shard(self.shard_dir / _shard_name(self._next_shard), samples, self._fields,
                            self.config["compression"])
@@ -257,8 +278,8 @@ class DatasetWriter:
         """Write the last shard, the index table and the card; return the card's path."""
         self._flush()
         shards, rows = [], []
-        for path in sorted(self.shard_dir.glob("shard-*.h5")):  # also those written by other processes
-            with h5py.File(path, "r") as f:
+        for path in self._shard_files():  # also those written by other processes
+            with _open_shard(path) as f:
                 ids = [s.decode() for s in f["ids"][()]]
                 metas = [json.loads(m) for m in f["meta"][()]]
                 fields = sorted(k for k in f.keys() if k in FIELD_SCHEMA)
