@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
+from render_helpers import anny_ready  # noqa: F401
 
 from humandepth.cli import main
 from humandepth.scale.executor import LocalExecutor, Task, make_executor
@@ -182,3 +184,26 @@ def test_a_failed_cluster_task_is_one_line_at_the_command_line(monkeypatch, caps
     assert main(["render", "--out", "/tmp/never-written", "--count", "3", "--executor", "ray"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("humandepth: error: render-shard-00001 failed") and "Traceback" not in err
+
+
+def test_shards_written_out_of_sight_of_the_driver_fail_the_render(tmp_path, anny_ready):  # noqa: F811
+    """A task that 'succeeds' but writes its shard where the driver cannot see it (another node's disk) fails the
+    render with an error naming the missing shard, instead of a card that silently lacks those samples."""
+    from dataclasses import replace
+
+    from humandepth.render.dataset import render_dataset
+    from humandepth.render.generate import GeneratorConfig
+
+    elsewhere = tmp_path / "other-node"
+    elsewhere.mkdir()
+
+    class OtherNodeDisk(LocalExecutor):
+        def run(self, tasks, on_done=None):
+            moved = [replace(t, args=(str(elsewhere / Path(t.args[0]).name), *t.args[1:])) if t.key.endswith("1")
+                     else t for t in tasks]
+            return super().run(moved, on_done)
+
+    with pytest.raises(FileNotFoundError, match=r"1 shard\(s\) .*shard-00001\.h5.*every node sees"):
+        render_dataset(tmp_path / "ds", 2, seed=0, cfg=GeneratorConfig(resolution=64), shard_size=1, progress=False,
+                       executor=OtherNodeDisk())
+    assert (elsewhere / "shard-00001.h5").is_file() and not (tmp_path / "ds" / "dataset.json").exists()

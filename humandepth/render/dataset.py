@@ -301,6 +301,13 @@ def _render_sharded(writer, out: Path | str, count: int, seed: int, cfg: Generat
         ex.run(jobs, on_done=done)
     seconds = time.time() - t0
     described = ex.describe()
+    if not is_remote(out):  # a task that wrote its shard on another node's disk "succeeded" but left nothing here
+        have = writer.finished_shards()
+        missing = [str(writer.shard_path(k)) for k, _, _ in shard_plan(count, shard_size) if k not in have]
+        if missing:
+            raise FileNotFoundError(
+                f"{len(missing)} shard(s) that tasks reported written are not in {out} (first: {missing[0]}): --out "
+                "must be on a filesystem every node sees, or an object-storage URL; rerun to render them")
     card = writer.close()
     rendered = sum(stop - start for _, start, stop in tasks)
     summary = {"out": str(out), "card": str(card), "rendered": rendered, "skipped_existing": skipped,
