@@ -145,6 +145,14 @@ def test_staged_write_uploads_shards_as_they_finish_and_reads_back_like_a_local_
     s3.put_object(Bucket=BUCKET, Key="runs/ds/shards/shard-00001.h5", Body=b"not the shard")
     with pytest.raises(OSError, match=r"s3://humandepth-test/runs/ds/shards/shard-00001.h5.*does not match"):
         open_remote(url, cache=tmp_path / "fresh")
+    assert not list((tmp_path / "fresh").rglob("*.download"))  # no half-checked temporary is left behind
+    # a card may only name files inside the dataset: nothing is written outside the cache
+    card = json.loads(s3.get_object(Bucket=BUCKET, Key="runs/ds/dataset.json")["Body"].read())
+    card["shards"][0]["file"] = "../../escaped.h5"
+    s3.put_object(Bucket=BUCKET, Key="runs/evil/dataset.json", Body=json.dumps(card).encode())
+    with pytest.raises(ValueError, match=r"runs/evil/dataset.json lists the file '../../escaped.h5'"):
+        open_remote(f"s3://{BUCKET}/runs/evil", cache=tmp_path / "evil" / "a" / "b")
+    assert not (tmp_path / "evil" / "escaped.h5").exists()
     # a finished dataset is never replaced without overwrite
     with pytest.raises(FileExistsError, match=f"{url} already holds a finished dataset"):
         RemoteDatasetWriter(url, **WRITER)

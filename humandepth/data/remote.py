@@ -386,6 +386,10 @@ def open_remote(url: str, cache=None) -> HumanDepthDataset:
         wanted.append((card.get("index", INDEX_NAME), card["index_sha256"]))
     except (json.JSONDecodeError, KeyError, TypeError) as e:
         raise ValueError(f"{url}/{CARD_NAME} is not a humandepth card ({e})") from None
+    for rel, _ in wanted:  # the card names files inside the dataset; nothing may land outside the mirror
+        parts = Path(str(rel)).parts
+        if not parts or Path(str(rel)).is_absolute() or ".." in parts:
+            raise ValueError(f"{url}/{CARD_NAME} lists the file {rel!r}, which is not a path inside the dataset")
     mirror = Path(cache) if cache else cache_root() / "remote" / _url_key(url)
     mirror.mkdir(parents=True, exist_ok=True)
     record = _verified(mirror)
@@ -395,20 +399,23 @@ def open_remote(url: str, cache=None) -> HumanDepthDataset:
         tmp = [mirror / f"{rel}{tag}" for rel, _ in missing]
         for t in tmp:
             t.parent.mkdir(parents=True, exist_ok=True)
-        with remote_errors(url, f"downloading {len(missing)} file(s) into the cache {mirror}"):
-            fs.get([_join(path, rel) for rel, _ in missing], [str(t) for t in tmp])
-        for (rel, sha), t in zip(missing, tmp, strict=True):
-            digest = sha256_file(t)
-            if digest != sha:
+        try:
+            with remote_errors(url, f"downloading {len(missing)} file(s) into the cache {mirror}"):
+                fs.get([_join(path, rel) for rel, _ in missing], [str(t) for t in tmp])
+            for (rel, sha), t in zip(missing, tmp, strict=True):
+                digest = sha256_file(t)
+                if digest != sha:
+                    raise OSError(f"{url}/{rel}: downloaded sha256 {digest[:12]}... does not match the card's "
+                                  f"{sha[:12]}...; the remote dataset is damaged or being rewritten")
+                os.replace(t, mirror / rel)
+                st = (mirror / rel).stat()
+                record[rel] = [sha, st.st_size, st.st_mtime_ns]
+        finally:  # what was checked stays recorded; no half-downloaded temporary is left behind
+            for t in tmp:
                 t.unlink(missing_ok=True)
-                raise OSError(f"{url}/{rel}: downloaded sha256 {digest[:12]}... does not match the card's "
-                              f"{sha[:12]}...; the remote dataset is damaged or being rewritten")
-            os.replace(t, mirror / rel)
-            st = (mirror / rel).stat()
-            record[rel] = [sha, st.st_size, st.st_mtime_ns]
-        tmp_rec = mirror / f"{_VERIFIED}.{os.getpid()}"
-        tmp_rec.write_text(json.dumps(record, indent=0, sort_keys=True))
-        os.replace(tmp_rec, mirror / _VERIFIED)
+            tmp_rec = mirror / f"{_VERIFIED}.{os.getpid()}"
+            tmp_rec.write_text(json.dumps(record, indent=0, sort_keys=True))
+            os.replace(tmp_rec, mirror / _VERIFIED)
     if not (mirror / CARD_NAME).is_file() or (mirror / CARD_NAME).read_bytes() != card_bytes:
         tmp_card = mirror / f".{CARD_NAME}.{os.getpid()}"
         tmp_card.write_bytes(card_bytes)
