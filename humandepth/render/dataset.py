@@ -122,40 +122,6 @@ def render_shard(shard_path: str, start: int, stop: int, seed: int, cfg_dict: di
             "cpu_seconds": round(time.process_time() - c0, 3), "renderer": samples[0].meta.get("renderer", {})}
 
 
-class Progress:
-    """One status line on stderr: done/total, samples/s and ETA."""
-
-    def __init__(self, total: int, stream=None, every_s: float = 0.5):
-        self.total, self.done, self.t0, self.last = total, 0, time.time(), 0.0
-        self.stream = stream or sys.stderr
-        self.every_s = every_s
-
-    def update(self, n: int = 1) -> None:
-        self.done += n
-        now = time.time()
-        if now - self.last >= self.every_s or self.done == self.total:
-            self.last = now
-            rate = self.done / max(now - self.t0, 1e-9)
-            eta = (self.total - self.done) / rate if rate > 0 else float("inf")
-            self.stream.write(f"\rrender: {self.done}/{self.total} samples  {rate:.2f} samples/s  "
-                              f"ETA {_fmt(eta)}   ")
-            if self.done == self.total:
-                self.stream.write("\n")
-            self.stream.flush()
-
-    @property
-    def rate(self) -> float:
-        return self.done / max(time.time() - self.t0, 1e-9)
-
-
-def _fmt(seconds: float) -> str:
-    if seconds == float("inf"):
-        return "?"
-    m, s = divmod(int(round(seconds)), 60)
-    h, m = divmod(m, 60)
-    return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s"
-
-
 def render_dataset(out, count: int, seed: int = 0, cfg: GeneratorConfig | None = None, workers: int | None = None,
                    shard_size: int = 64, name: str | None = None, overwrite: bool = False, progress: bool = True,
                    preview: bool = False, executor="local", address: str | None = None,
@@ -169,6 +135,7 @@ def render_dataset(out, count: int, seed: int = 0, cfg: GeneratorConfig | None =
     :class:`humandepth.scale.executor.RayExecutor`.
     """
     from humandepth.data.remote import dataset_writer, is_remote
+    from humandepth.scale.executor import Progress
 
     cfg = cfg or GeneratorConfig()
     if count < 1:
@@ -200,7 +167,7 @@ def render_dataset(out, count: int, seed: int = 0, cfg: GeneratorConfig | None =
     workers = workers or 1
     todo = [i for i in range(count) if sample_id(i) not in writer.done_ids]
     skipped = count - len(todo)
-    bar = Progress(len(todo), every_s=0.5 if progress else float("inf"))
+    bar = Progress("render", len(todo), enabled=progress)
     renderer: dict = {}
 
     def add(sample) -> None:
@@ -210,7 +177,7 @@ def render_dataset(out, count: int, seed: int = 0, cfg: GeneratorConfig | None =
                 sys.stderr.write(f"render: OpenGL {renderer.get('platform')}: "
                                  f"GL_RENDERER={renderer.get('gl_renderer')}\n")
         writer.add(sample)
-        bar.update()
+        bar.update(1)
 
     t0 = time.time()
     if todo:
