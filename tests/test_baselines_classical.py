@@ -55,3 +55,13 @@ def test_run_writes_a_valid_predictions_file(tmp_path, name):
             assert p.depth_kind == "metric"
             np.testing.assert_array_equal(p.depth("s001"), ds.get("s001").depth_base)
     assert not (tmp_path / f"{name}.h5.partial").exists()
+
+
+def test_a_checkpoint_for_a_baseline_without_weights_is_refused(tmp_path, capsys):
+    from humandepth.cli import main
+
+    root = write_samples(tmp_path / "ds", [plane_sample(0)], name="p", kind="synthetic")
+    assert main(["baselines", "run", "plane", "--dataset", str(root), "--checkpoint", "ck", "--out",
+                 str(tmp_path / "p.h5")]) == 2
+    assert "baseline 'plane' takes no --checkpoint" in capsys.readouterr().err
+    assert not (tmp_path / "p.h5").exists()

@@ -110,3 +110,12 @@ def test_not_a_run_directory(tmp_path):
     with pytest.raises(FileNotFoundError, match="not a benchmark run"):
         write_leaderboard([tmp_path], tmp_path / "board")
 
+
+
+def test_a_damaged_per_sample_table_names_the_run(runs, tmp_path):
+    _, dirs = runs
+    broken = tmp_path / "broken"
+    shutil.copytree(dirs["good"], broken)
+    (broken / "per_sample.csv").write_text("")
+    with pytest.raises(ValueError, match=r"broken/per_sample.csv cannot be read"):
+        write_leaderboard([dirs["bad"], broken], tmp_path / "board")

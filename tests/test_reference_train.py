@@ -142,6 +142,13 @@ def test_bad_checkpoints_and_data_are_refused(scenes, tmp_path):
     (other / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(ValueError, match="do not match"):
         load_checkpoint(other)
+    (other / "config.json").write_text("[1, 2]")  # valid JSON, not a config
+    with pytest.raises(ValueError, match=r"other/config.json is not a humandepth reference checkpoint"):
+        load_checkpoint(other)
+    del cfg["model"]
+    (other / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ValueError, match=r"other/config.json lacks its 'model' section"):
+        load_checkpoint(other)
     # a dataset without the training fields
     s = rippled_scene("bare", 1)
     s.parts = s.joints2d = s.joints3d = None

@@ -53,9 +53,12 @@ def _list(args) -> int:
 
 
 def _run(args) -> int:
+    from humandepth.baselines.registry import get_baseline
     from humandepth.baselines.run import run_baseline
     from humandepth.data.open import open_dataset
 
+    if args.checkpoint and not get_baseline(args.name).needs_checkpoint:
+        raise ValueError(f"baseline {args.name!r} takes no --checkpoint (it has no learned weights)")
     ds = open_dataset(args.dataset)
     out = run_baseline(args.name, ds, args.out, options={"checkpoint": args.checkpoint})
     print(f"wrote {out} ({len(ds)} samples of {ds.name!r}, method {args.name})")

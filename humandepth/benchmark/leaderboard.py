@@ -60,8 +60,13 @@ def load_run(run_dir) -> Run:
     name = summary.get("cumulative_error")
     if name and (run_dir / name).is_file():
         curves = pd.read_csv(run_dir / name)
-    per_sample = pd.read_csv(run_dir / "per_sample.csv", dtype={"id": str}) if (run_dir / "per_sample.csv").is_file() \
-        else None
+    per_sample = None
+    if (run_dir / "per_sample.csv").is_file():
+        try:
+            per_sample = pd.read_csv(run_dir / "per_sample.csv", dtype={"id": str})
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+            raise ValueError(f"{run_dir / 'per_sample.csv'} cannot be read ({e}); rerun `humandepth benchmark`") \
+                from None
     return Run(run_dir, summary, curves, per_sample)
 
 

@@ -73,8 +73,11 @@ def read_config(path) -> dict:
         cfg = json.loads((p / CONFIG).read_text())
     except json.JSONDecodeError as e:
         raise ValueError(f"{p / CONFIG} is not valid JSON: {e}") from None
-    if cfg.get("format") != FORMAT:
-        raise ValueError(f"{p / CONFIG} is not a humandepth reference checkpoint (format {cfg.get('format')!r})")
+    if not isinstance(cfg, dict) or cfg.get("format") != FORMAT:
+        what = cfg.get("format") if isinstance(cfg, dict) else type(cfg).__name__
+        raise ValueError(f"{p / CONFIG} is not a humandepth reference checkpoint (format {what!r})")
+    if not isinstance(cfg.get("model"), dict):
+        raise ValueError(f"{p / CONFIG} lacks its 'model' section (a damaged or hand-edited checkpoint)")
     return cfg
 
 
