@@ -1,4 +1,5 @@
-"""Paired differences between two runs, and the leaderboard column that reports them against #1."""
+"""Paired differences between two runs, and the leaderboard column that reports them against the best method
+that does not read ground truth."""
 
 from __future__ import annotations
 
@@ -25,6 +26,11 @@ def test_a_constant_offset_is_significant_and_exact():
     assert d.significant and d.n == 40 and d.a_better == 40
     # the same data compared unpaired would overlap completely: the pairing is what makes it decidable
     assert np.ptp(list(base.values())) > 5
+
+
+def test_too_few_samples_are_never_significant():
+    d = paired_difference(table({"a": 1.0, "b": 2.0}), table({"a": 1.3, "b": 2.3}), COL)
+    assert d.n == 2 and d.mean == pytest.approx(-0.3) and d.high < 0 and not d.significant
 
 
 def test_symmetric_differences_are_a_tie():
@@ -55,7 +61,7 @@ def test_leaderboard_reports_each_method_against_the_first(runs, tmp_path):  # n
     second = next(line for line in tang.splitlines() if line.startswith("| 2 "))
     assert "good" in first and first.rstrip(" |").endswith("-")
     cell = second.rstrip(" |").rsplit("|", 1)[1].strip()
-    assert cell.startswith("+") and "tie" not in cell  # 'bad' is worse on every sample
+    assert cell.startswith("+") and cell.endswith("n=4, too few")  # worse on all 4 samples, but only 4
     csv = pd.read_csv(paths["csv"])
     bad = csv[csv["method"] == "bad"].iloc[0]
     assert bad["tang2019.mae_cm.paired_diff"] > 0 and bad["tang2019.mae_cm.paired_n"] == 4

@@ -177,3 +177,13 @@ def test_trained_ablations_default_to_their_own_shipped_checkpoint(variant):
     method = ReferenceBaseline(variant=variant)
     assert method.model.cfg.architecture == variant and method.config["training"]["complete"]
     assert (ckpt / "model.safetensors").stat().st_size <= 20 * 2**20 and not (ckpt / "train_state.pt").exists()
+
+
+def test_a_run_that_crops_with_the_true_mask_is_marked_as_reading_it(tmp_path):
+    from humandepth.data import Predictions, open_dataset
+
+    ds = open_dataset(write_scene_dataset(tmp_path / "ds", 1))
+    plain = run_baseline("reference-no-refine", ds, tmp_path / "seg.h5", progress=False)
+    oracle = run_baseline("reference-no-refine", ds, tmp_path / "mask.h5", options={"crop": "mask"}, progress=False)
+    with Predictions(plain) as p, Predictions(oracle) as q:
+        assert p.attrs["oracle_uses_gt"] == "" and q.attrs["oracle_uses_gt"] == "mask"

@@ -26,7 +26,7 @@ def run_baseline(name: str, dataset, out, options: dict | None = None, progress:
     n = len(ids)
     t0 = time.perf_counter()
     attrs = {"baseline": name, "dataset": dataset.name, "dataset_sha256": dataset.checksum(),
-             "oracle_uses_gt": ",".join(entry.uses_gt)}
+             "oracle_uses_gt": ",".join(dict.fromkeys([*entry.uses_gt, *getattr(method, "uses_gt", ())]))}
     if getattr(method, "weights_sha256", None):  # learned baselines: which weights made these predictions
         attrs["weights_sha256"] = method.weights_sha256
     with PredictionsWriter(out, method=name, depth_kind=method.depth_kind, attrs=attrs) as writer:

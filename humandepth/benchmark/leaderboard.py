@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from humandepth.benchmark.images import ERROR_MAP_MAX_M, css_gradient
-from humandepth.benchmark.paired import PairedDifference, paired_difference
+from humandepth.benchmark.paired import MIN_PAIRED_SAMPLES, PairedDifference, paired_difference
 
 SUMMARY_NAME = "summary.json"
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
@@ -183,6 +183,8 @@ def fmt_paired(d: PairedDifference | None) -> str:
         return f"{v:+.{digits}f}"
 
     text = f"{signed(d.mean)} [{signed(d.low)}, {signed(d.high)}]" if math.isfinite(d.low) else signed(d.mean)
+    if d.n < MIN_PAIRED_SAMPLES:
+        return f"{text} n={d.n}, too few"
     return text if d.significant else f"{text} tie"
 
 
@@ -227,7 +229,7 @@ def leaderboard_frame(runs: list[Run]):
 PAIRED_NOTE = ("Last column: the method's per-sample difference, on the protocol's first metric, to the best-ranked "
                "method that does not read ground truth (the one named in the header; #1 when every method reads "
                "it): method minus that one, over the samples both scored, its mean and bootstrap 95% interval; "
-               "'tie' marks an interval that contains 0.")
+               "'tie' marks an interval that contains 0, 'too few' fewer than ten shared samples.")
 
 
 def _md_text(s: str) -> str:

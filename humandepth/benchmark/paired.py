@@ -3,7 +3,8 @@
 Two methods scored on the same samples are compared sample by sample: the per-sample differences of a
 metric share the samples' difficulty, so their mean has a far tighter interval than the two methods'
 own intervals suggest.  The leaderboard reports, for every method, its paired difference to the
-top-ranked one with a seeded bootstrap 95 % interval; an interval that contains 0 is a tie.
+best-ranked one that does not read ground truth, with a seeded bootstrap 95 % interval; an interval that
+contains 0 (or fewer than ten shared samples) is a tie.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 from humandepth.benchmark.run import BOOTSTRAP_RESAMPLES, bootstrap_ci
 
 PAIRED_SEED = 0  # fixed, so the same two runs always give the same interval
+MIN_PAIRED_SAMPLES = 10  # below this, no difference is called significant
 
 
 @dataclass(frozen=True)
@@ -32,8 +34,9 @@ class PairedDifference:
 
     @property
     def significant(self) -> bool:
-        """The interval excludes 0."""
-        return math.isfinite(self.low) and (self.low > 0 or self.high < 0)
+        """The interval excludes 0, over at least :data:`MIN_PAIRED_SAMPLES` samples (a bootstrap of one or two
+        differences is no interval at all)."""
+        return self.n >= MIN_PAIRED_SAMPLES and math.isfinite(self.low) and (self.low > 0 or self.high < 0)
 
 
 def paired_difference(a, b, column: str, higher_is_better: bool = False,

@@ -100,6 +100,7 @@ class ReferenceBaseline:
             raise ValueError(f"variant {variant!r} needs a checkpoint trained as {ARCHITECTURE_OF[variant]!r}, but "
                              f"{checkpoint} was trained as {arch!r} (train with --variant {ARCHITECTURE_OF[variant]})")
         self.variant, self.crop, self.refinement = variant, crop, REFINEMENT_OF[variant]
+        self.uses_gt = ("mask",) if crop == "mask" else ()  # recorded in the predictions file (an oracle run)
         self.batch_size = int(batch_size)
         if int(crop_passes) < 1:
             raise ValueError(f"crop_passes must be >= 1, got {crop_passes}")
