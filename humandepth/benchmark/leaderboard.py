@@ -192,7 +192,13 @@ def _arrow(entry: dict, metric: str) -> str:
     return "↑" if metric in entry.get("higher_is_better", []) else "↓"
 
 
-def leaderboard_frame(runs: list[Run]):
+def all_paired(runs: list[Run]) -> dict[str, dict[int, PairedDifference | None]]:
+    """:func:`paired_to_best` for every protocol (the bootstraps are the slow part: compute them once and hand
+    the result to the csv, Markdown and HTML renderers)."""
+    return {name: paired_to_best(runs, name) for name in protocol_names(runs)}
+
+
+def leaderboard_frame(runs: list[Run], paired: dict | None = None):
     """pandas DataFrame, one row per run: identity columns, then ``<protocol>.<metric>`` means, the first
     metric's bootstrap interval and pooled value, and ``<protocol>.n_nan``."""
     import pandas as pd
@@ -215,10 +221,11 @@ def leaderboard_frame(runs: list[Run]):
             row[f"{name}.n_nan"] = entry.get("n_nan")
         rows.append(row)
     names = labels(runs)
+    paired = paired or all_paired(runs)
     for name in protocol_names(runs):
         metric = next(iter(runs[_ranked(runs, name)[0]].summary["protocols"][name]["metrics"]))
         reference = names[paired_reference(runs, name)]
-        for i, d in paired_to_best(runs, name).items():
+        for i, d in paired[name].items():
             if d is not None:
                 rows[i].update({f"{name}.{metric}.paired_diff": d.mean, f"{name}.{metric}.paired_low": d.low,
                                 f"{name}.{metric}.paired_high": d.high, f"{name}.{metric}.paired_n": d.n,
@@ -237,7 +244,7 @@ def _md_text(s: str) -> str:
     return html.escape(str(s), quote=False).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
-def render_markdown(runs: list[Run]) -> str:
+def render_markdown(runs: list[Run], paired: dict | None = None) -> str:
     check_compatible(runs)
     ds = runs[0].summary["dataset"]
     names = labels(runs)
@@ -253,7 +260,7 @@ def render_markdown(runs: list[Run]) -> str:
         head = ["rank", "method", *[f"{m} {_arrow(entry, m)}" for m in mets], f"{mets[0]} pooled", "NaN",
                 f"{mets[0]} vs {_md_text(names[paired_reference(runs, name)])}, paired [95% CI]"]
         lines += ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-        deltas = paired_to_best(runs, name)
+        deltas = paired[name] if paired else paired_to_best(runs, name)
         for rank, i in enumerate(order, 1):
             e = runs[i].summary["protocols"][name]
             cells = [fmt(e["metrics"].get(m)) for m in mets]
@@ -378,7 +385,7 @@ code { font-size: 12px; }
 """
 
 
-def render_html(runs: list[Run], thumb_paths: dict, rgb_paths: dict) -> str:
+def render_html(runs: list[Run], thumb_paths: dict, rgb_paths: dict, paired: dict | None = None) -> str:
     """The static page.  ``thumb_paths[(run index, sample id)]`` and ``rgb_paths[sample id]``: relative PNG paths."""
     check_compatible(runs)
     e = html.escape
@@ -401,7 +408,7 @@ def render_html(runs: list[Run], thumb_paths: dict, rgb_paths: dict) -> str:
         out.append(f"<th>{e(mets[0])} 95% CI</th><th>{e(mets[0])} pooled</th><th>NaN</th>"
                    f"<th>{e(mets[0])} vs {e(names[paired_reference(runs, name)])}, paired [95% CI]</th>"
                    "</tr></thead><tbody>")
-        deltas = paired_to_best(runs, name)
+        deltas = paired[name] if paired else paired_to_best(runs, name)
         for rank, i in enumerate(order, 1):
             en = runs[i].summary["protocols"][name]
             ci = en.get("ci95") or {}
@@ -487,7 +494,8 @@ def write_leaderboard(run_dirs, out_dir) -> dict[str, Path]:
                 else:
                     thumb_paths[(i, t["id"])] = rel
     paths = {"md": out_dir / "leaderboard.md", "csv": out_dir / "leaderboard.csv", "html": out_dir / "index.html"}
-    paths["md"].write_text(render_markdown(runs))
-    leaderboard_frame(runs).to_csv(paths["csv"], index=False)
-    paths["html"].write_text(render_html(runs, thumb_paths, rgb_paths), encoding="utf-8")
+    paired = all_paired(runs)
+    paths["md"].write_text(render_markdown(runs, paired))
+    leaderboard_frame(runs, paired).to_csv(paths["csv"], index=False)
+    paths["html"].write_text(render_html(runs, thumb_paths, rgb_paths, paired), encoding="utf-8")
     return paths
