@@ -98,3 +98,14 @@ def test_an_oracle_at_the_top_is_not_the_reference_of_the_comparison(tmp_path):
             and line.split("|")[1].strip().isdigit()}
     assert rows["oracle"].split("|")[1].strip() == "1"  # the oracle still ranks first
     assert rows["good"].rstrip(" |").endswith("-") and rows["oracle"].rstrip(" |").rsplit("|", 1)[1].strip()[0] == "-"
+
+
+def test_a_large_benchmark_draws_quantiles_not_every_sample():
+    from humandepth.benchmark.leaderboard import MAX_DOTS, _dots
+
+    few = [3.0, 1.0, 2.0]
+    assert _dots(few) == few
+    many = list(np.random.default_rng(0).normal(10, 2, 5000))
+    dots = _dots(many)
+    assert len(dots) == MAX_DOTS and dots[0] == min(many) and dots[-1] == max(many)
+    assert np.median(dots) == pytest.approx(np.median(many), abs=0.05)

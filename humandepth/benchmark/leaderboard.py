@@ -18,6 +18,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from humandepth.benchmark.images import ERROR_MAP_MAX_M, css_gradient
 from humandepth.benchmark.paired import MIN_PAIRED_SAMPLES, PairedDifference, paired_difference
 
@@ -329,6 +331,17 @@ def _svg_curves(runs: list[Run], names: list[str], protocol: str) -> str:
     return "".join(parts)
 
 
+MAX_DOTS = 400  # a strip-plot row shows at most this many dots (quantiles of the samples beyond it)
+
+
+def _dots(values: list[float]) -> list[float]:
+    """The values to draw as dots: all of them, or :data:`MAX_DOTS` evenly spaced quantiles when there are more
+    (the same shape, a page that stays small for a 10 000-sample benchmark)."""
+    if len(values) <= MAX_DOTS:
+        return values
+    return np.quantile(np.asarray(values, np.float64), np.linspace(0.0, 1.0, MAX_DOTS)).tolist()
+
+
 def _svg_distribution(runs: list[Run], names: list[str], protocol: str, metric: str) -> str | None:
     """Inline SVG strip plot of one metric's per-sample values: a row per method, a dot per sample, a tick at
     the median.  None when no run has per-sample values for it."""
@@ -357,15 +370,17 @@ def _svg_distribution(runs: list[Run], names: list[str], protocol: str, metric: 
         x = lo + (hi - lo) * k / 5
         parts.append(f'<line x1="{sx(x):.1f}" x2="{sx(x):.1f}" y1="{top}" y2="{h - bottom}" stroke="#eee"/>'
                      f'<text x="{sx(x):.1f}" y="{h - bottom + 14}" font-size="11" text-anchor="middle">{x:.3g}</text>')
+    many = max(len(v) for v in values) > MAX_DOTS
     parts.append(f'<text x="{label_w + pw / 2}" y="{h - 4}" font-size="12" text-anchor="middle">{e(column)} '
-                 "per sample (tick: median)</text>")
+                 f"per sample (tick: median{f'; {MAX_DOTS} evenly spaced quantiles per row' if many else ''})</text>")
     for i, v in enumerate(values):
         y = top + row_h * i + row_h / 2
         colour = PALETTE[i % len(PALETTE)]
         parts.append(f'<text x="{label_w - 8}" y="{y + 4:.1f}" font-size="12" text-anchor="end">{e(names[i])}</text>')
-        parts += [f'<circle cx="{sx(x):.1f}" cy="{y:.1f}" r="3" fill="{colour}" fill-opacity="0.55"/>' for x in v]
+        parts += [f'<circle cx="{sx(x):.1f}" cy="{y:.1f}" r="3" fill="{colour}" fill-opacity="0.55"/>'
+                  for x in _dots(v)]
         if v:
-            med = sorted(v)[len(v) // 2] if len(v) % 2 else 0.5 * sum(sorted(v)[len(v) // 2 - 1: len(v) // 2 + 1])
+            med = float(np.median(v))
             parts.append(f'<line x1="{sx(med):.1f}" x2="{sx(med):.1f}" y1="{y - 8:.1f}" y2="{y + 8:.1f}" '
                          f'stroke="#222" stroke-width="2"/>')
     parts.append("</svg>")
