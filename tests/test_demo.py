@@ -1,6 +1,7 @@
 import pandas as pd
 from browser import Browser
 
+from humandepth.baselines.registry import BASELINES
 from humandepth.demo.run import DemoSize, run_demo
 
 SMALLEST = DemoSize(render_count=2, resolution=64, take_frames=3, take_distance_m=1.5, seed=3)
@@ -11,7 +12,7 @@ def test_demo_end_to_end_at_smallest_size_and_rerun_reuses(tmp_path, capsys):
     index = run_demo(out, SMALLEST)
     for ds in ("synthetic", "fused"):
         table = pd.read_csv(out / "report" / ds / "leaderboard.csv")
-        assert {"plane", "inflate", "gt-base", "reference"} <= set(table["method"]), ds
+        assert set(table["method"]) == set(BASELINES), ds  # every registered baseline ran: none was skipped
     page = index.read_text()
     assert "synthetic/index.html" in page and "fused/index.html" in page and "exact truth" in page
     assert (out / "report" / "contact_sheet.png").is_file()
@@ -33,3 +34,10 @@ def test_demo_end_to_end_at_smallest_size_and_rerun_reuses(tmp_path, capsys):
     run_demo(out, SMALLEST)
     assert preds.stat().st_mtime_ns == stamp
     assert "reusing" in capsys.readouterr().err
+    # asked for another size, the rerun refuses instead of re-scoring the old data
+    import pytest
+
+    from humandepth.cli import UserError
+
+    with pytest.raises(UserError, match=r"synthetic holds 2 samples at 64 px \(seed 3\), not the 3"):
+        run_demo(out, DemoSize(3, 64, 3, 1.5, 3))

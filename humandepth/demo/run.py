@@ -95,8 +95,9 @@ def predictions_current(path: Path, name: str, dataset: Path) -> bool:
     return getattr(method, "weights_sha256", None) == attrs["weights_sha256"]
 
 
-def run_baselines(dataset: Path, pred_dir: Path) -> dict[str, Path]:
-    """Predict ``dataset`` with every baseline that can run; skip (and say why) the ones that cannot."""
+def run_baselines(dataset: Path, pred_dir: Path, skipped: list[str]) -> dict[str, Path]:
+    """Predict ``dataset`` with every baseline that can run; skip (and say why, and add to ``skipped``) the ones
+    that cannot."""
     preds = {}
     for name in demo_baselines():
         path = pred_dir / f"{name}.h5"
@@ -104,6 +105,7 @@ def run_baselines(dataset: Path, pred_dir: Path) -> dict[str, Path]:
             print(f"{name}: reusing {path}", file=sys.stderr)
         elif not _cli("baselines", "run", name, "--dataset", dataset, "--out", path, allow_fail=True):
             print(f"{name}: skipped (see the error above)", file=sys.stderr)
+            skipped.append(f"{name} on {Path(dataset).name}")
             continue
         preds[name] = path
     return preds
@@ -123,6 +125,30 @@ def score(dataset: Path, preds: dict[str, Path], run_root: Path) -> list[Path]:
     return runs
 
 
+def check_reusable(out: Path, size: DemoSize) -> None:
+    """Refuse (naming the folder) to reuse a rendered set or a take that ``out`` holds at another size or seed."""
+    from humandepth.cli import UserError
+
+    def refuse(what: Path, have: str, want: str) -> None:
+        raise UserError(f"{what} holds {have}, not the {want} asked for; delete it (or give another --out) to "
+                        "make it again")
+
+    card = out / "synthetic" / "dataset.json"
+    if card.is_file():
+        c = json.loads(card.read_text())
+        have = (c.get("count"), (c.get("resolution") or {}).get("width"), (c.get("generator") or {}).get("seed"))
+        if have != (size.render_count, size.resolution, size.seed):
+            refuse(card.parent, f"{have[0]} samples at {have[1]} px (seed {have[2]})",
+                   f"{size.render_count} at {size.resolution} px (seed {size.seed})")
+    sidecar = out / "capture" / "take" / "take.json"
+    if sidecar.is_file():
+        sim = (json.loads(sidecar.read_text()).get("simulation") or {}).get("simulation") or {}
+        have = (sim.get("frames"), sim.get("seed"), sim.get("distance"))
+        if have != (size.take_frames, size.seed, size.take_distance_m):
+            refuse(sidecar.parent, f"a {have[0]}-frame take (seed {have[1]}, {have[2]} m)",
+                   f"{size.take_frames}-frame take (seed {size.seed}, {size.take_distance_m} m)")
+
+
 def run_demo(out_dir="demo_output", size: DemoSize = DemoSize()) -> Path:
     out = Path(out_dir)
     total = 4
@@ -130,6 +156,7 @@ def run_demo(out_dir="demo_output", size: DemoSize = DemoSize()) -> Path:
     take = out / "capture" / "take"
     fused = out / "capture" / "fused"
 
+    check_reusable(out, size)  # before any work: a folder made at another size is never silently reused
     t0 = _step(1, total, f"rendering {size.render_count} clothed humans at {size.resolution}x{size.resolution}")
     if not (synthetic / "dataset.json").is_file():
         _cli("render", "--out", synthetic, "--count", size.render_count, "--seed", size.seed,
@@ -156,8 +183,9 @@ def run_demo(out_dir="demo_output", size: DemoSize = DemoSize()) -> Path:
     _done(t0)
 
     t0 = _step(3, total, "running the baselines on both datasets")
-    preds = {"synthetic": run_baselines(synthetic, out / "predictions" / "synthetic"),
-             "fused": run_baselines(fused, out / "predictions" / "fused")}
+    skipped: list[str] = []
+    preds = {"synthetic": run_baselines(synthetic, out / "predictions" / "synthetic", skipped),
+             "fused": run_baselines(fused, out / "predictions" / "fused", skipped)}
     _done(t0)
 
     t0 = _step(4, total, f"scoring under {', '.join(PROTOCOLS)} and building the leaderboards")
@@ -182,7 +210,9 @@ def run_demo(out_dir="demo_output", size: DemoSize = DemoSize()) -> Path:
              f"  runs            {out / 'runs'}",
              f"  report          {index}"]
     print("\n".join(lines))
+    if skipped:
+        print(f"skipped (failed, see above): {', '.join(skipped)}")
     print("next:\n  humandepth datasets list\n  humandepth baselines list\n"
           f"  humandepth data verify {synthetic}\n"
-          "  humandepth demo --render-count 200 --take-frames 60   # a larger run (see humandepth demo --help)")
+          "  humandepth demo --out demo_large --render-count 200 --take-frames 60   # a larger run (demo --help)")
     return index
