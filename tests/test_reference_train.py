@@ -149,6 +149,14 @@ def test_bad_checkpoints_and_data_are_refused(scenes, tmp_path):
     (other / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(ValueError, match=r"other/config.json lacks its 'model' section"):
         load_checkpoint(other)
+    # training settings that would train nothing, or divide by zero, are refused before any work
+    for bad, match in (({"stage1_steps": 0, "stage2_steps": 0}, "at least one step"),
+                       ({"log_every": 0}, "log_every must be >= 1"), ({"batch_size": 0}, "batch_size must be >= 1")):
+        with pytest.raises(ValueError, match=match):
+            _train(scenes, tmp_path / "none", overrides=bad)
+    with pytest.raises(ValueError, match="max_steps must be >= 1"):
+        _train(scenes, tmp_path / "none", max_steps=0)
+    assert not (tmp_path / "none").exists()
     # a dataset without the training fields
     s = rippled_scene("bare", 1)
     s.parts = s.joints2d = s.joints3d = None

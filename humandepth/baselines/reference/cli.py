@@ -114,10 +114,9 @@ def _train(args) -> int:
         "seed": args.seed, "stage1_steps": args.stage1_steps, "stage2_steps": args.stage2_steps,
         "batch_size": args.batch_size, "lr": args.lr, "log_every": args.log_every,
         "checkpoint_every": args.checkpoint_every}.items() if v is not None}
-    overrides = {**parse_settings(args.settings), **overrides}
-    for k in ("stage1_steps", "stage2_steps", "batch_size", "log_every", "checkpoint_every"):
-        if k in overrides and overrides[k] < (0 if k.endswith("steps") else 1):
-            raise ValueError(f"--{k.replace('_', '-')} must be positive, got {overrides[k]}")
+    overrides = {**parse_settings(args.settings), **overrides}  # TrainConfig checks their values
+    if args.max_steps is not None and args.max_steps < 1:
+        raise ValueError(f"--max-steps must be >= 1, got {args.max_steps}")
     command = _command_line(args)
     out = train(args.data, args.out, config=args.config, variant=args.variant, resume=args.resume,
                 overrides=overrides, device=args.device, workers=args.workers, command=command,

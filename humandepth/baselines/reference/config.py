@@ -173,6 +173,14 @@ class TrainConfig:
     checkpoint_every: int = 200
     amp: bool = True
 
+    def __post_init__(self):
+        for name in ("batch_size", "log_every", "checkpoint_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.stage1_steps < 0 or self.stage2_steps < 0 or self.stage1_steps + self.stage2_steps < 1:
+            raise ValueError(f"stage1_steps and stage2_steps must be >= 0 and train at least one step, got "
+                             f"{self.stage1_steps} + {self.stage2_steps}")
+
     def to_dict(self) -> dict:
         return asdict(self)
 

@@ -291,6 +291,8 @@ def train(data, out, config: str = "small", variant: str = "full", resume: bool 
     if overrides:
         tcfg = TrainConfig.from_dict({**tcfg.to_dict(), **overrides})
     out = Path(out)
+    if max_steps is not None and max_steps < 1:
+        raise ValueError(f"max_steps must be >= 1, got {max_steps}")
     if micro_batches < 1 or tcfg.batch_size % micro_batches:
         raise ValueError(f"--micro-batches {micro_batches} must be >= 1 and divide the batch size {tcfg.batch_size}")
     if ddp and micro_batches > 1:
