@@ -169,6 +169,15 @@ def test_bad_checkpoints_and_data_are_refused(scenes, tmp_path):
         _train(scenes, out)
     with pytest.raises(ValueError, match="another configuration"):
         _train(scenes, out, resume=True, overrides={"lr": 1e-2})
+    # weights and optimizer state of different steps (a save cut between its renames) are refused on resume
+    torn = tmp_path / "torn"
+    import shutil
+
+    shutil.copytree(out, torn)
+    state = torch.load(torn / "train_state.pt", weights_only=True)
+    torch.save({**state, "step": int(state["step"]) + 5}, torn / "train_state.pt")
+    with pytest.raises(ValueError, match=r"torn is inconsistent: model.safetensors is from step 1"):
+        _train(scenes, torn, resume=True)
     with pytest.raises(ValueError, match="only changes inference"):
         _train(scenes, tmp_path / "y", variant="no-refine")
 

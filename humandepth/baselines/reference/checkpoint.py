@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from humandepth.baselines.reference.config import ModelConfig
@@ -30,26 +31,29 @@ CONFIG = "config.json"
 TRAIN_STATE = "train_state.pt"
 
 
-def _replace_atomic(tmp: Path, final: Path) -> None:
-    os.replace(tmp, final)
-
-
 def save_checkpoint(directory, model: ReferenceNet, config: dict, train_state: dict | None = None) -> Path:
-    """Write ``model`` and ``config`` (JSON-serialisable; ``model`` key added here) into ``directory``."""
+    """Write ``model`` and ``config`` (JSON-serialisable; ``model`` key added here) into ``directory``, and
+    ``train_state`` when given.
+
+    Every file is written in full as a ``.partial`` first and the three are renamed into place only then, so a
+    save interrupted while writing leaves the previous checkpoint whole.  The weights record the training step
+    (``train_state["step"]``), which :func:`load_train_state` checks, so a save interrupted between the renames
+    is refused on resume rather than pairing one step's weights with another's optimizer state."""
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    tmp = d / f".{WEIGHTS}.partial"
-    save_file(state, str(tmp), metadata={"format": FORMAT, "format_version": FORMAT_VERSION})
-    _replace_atomic(tmp, d / WEIGHTS)
-    full = {"format": FORMAT, "format_version": FORMAT_VERSION, **config, "model": model.cfg.to_dict()}
-    tmp = d / f".{CONFIG}.partial"
-    tmp.write_text(json.dumps(full, indent=1, sort_keys=True))
-    _replace_atomic(tmp, d / CONFIG)
+    meta = {"format": FORMAT, "format_version": FORMAT_VERSION}
     if train_state is not None:
-        tmp = d / f".{TRAIN_STATE}.partial"
-        torch.save(train_state, tmp)
-        _replace_atomic(tmp, d / TRAIN_STATE)
+        meta["step"] = str(int(train_state["step"]))
+    parts = {WEIGHTS: d / f".{WEIGHTS}.partial", CONFIG: d / f".{CONFIG}.partial"}
+    save_file(state, str(parts[WEIGHTS]), metadata=meta)
+    full = {"format": FORMAT, "format_version": FORMAT_VERSION, **config, "model": model.cfg.to_dict()}
+    parts[CONFIG].write_text(json.dumps(full, indent=1, sort_keys=True))
+    if train_state is not None:
+        parts[TRAIN_STATE] = d / f".{TRAIN_STATE}.partial"
+        torch.save(train_state, parts[TRAIN_STATE])
+    for name, tmp in parts.items():
+        os.replace(tmp, d / name)
     return d
 
 
@@ -99,7 +103,14 @@ def load_checkpoint(path, device: str | torch.device = "cpu") -> tuple[Reference
 
 def load_train_state(path) -> dict | None:
     """The optimizer/step state saved next to the weights, or None when absent (tensors only)."""
-    f = _resolve(path) / TRAIN_STATE
+    p = _resolve(path)
+    f = p / TRAIN_STATE
     if not f.is_file():
         return None
-    return torch.load(f, map_location="cpu", weights_only=True)
+    state = torch.load(f, map_location="cpu", weights_only=True)
+    with safe_open(str(p / WEIGHTS), "pt") as w:
+        weights_step = (w.metadata() or {}).get("step")
+    if weights_step is not None and int(weights_step) != int(state["step"]):
+        raise ValueError(f"checkpoint {p} is inconsistent: {WEIGHTS} is from step {weights_step} but {TRAIN_STATE} "
+                         f"from step {state['step']} (a save was interrupted); train again into a new --out")
+    return state
