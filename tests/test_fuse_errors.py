@@ -106,3 +106,10 @@ def test_cli_errors_are_one_line_and_write_nothing(tmp_path, capsys):
     assert main(["fuse", str(root), "--out", str(root), "--quiet"]) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert (root / "dataset.json").exists()
+
+
+@pytest.mark.parametrize("option", [["--motion-k", "-1"], ["--motion-fraction", "1.5"], ["--motion-fraction", "0"]])
+def test_motion_options_out_of_range_are_refused(option, tmp_path, capsys):
+    (tmp_path / "take").mkdir()
+    assert main(["fuse", str(tmp_path / "take"), "--out", str(tmp_path / "o"), *option]) == 2
+    assert option[0] in capsys.readouterr().err and not (tmp_path / "o").exists()

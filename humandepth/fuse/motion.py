@@ -27,6 +27,14 @@ class MotionParams:
     rounds: int = 3
     min_pixels: int = 200
 
+    def __post_init__(self):
+        if not self.k > 0:
+            raise ValueError(f"--motion-k must be > 0 (noise sigmas), got {self.k}")
+        if not 0 < self.max_outlier_fraction <= 1:
+            raise ValueError(f"--motion-fraction must be in (0, 1], got {self.max_outlier_fraction}")
+        if self.rounds < 1 or self.min_pixels < 1:
+            raise ValueError(f"motion rounds and min_pixels must be >= 1, got {self.rounds} and {self.min_pixels}")
+
     def to_dict(self) -> dict:
         return dict(self.__dict__)
 
