@@ -266,3 +266,16 @@ def test_shards_written_by_independent_workers_join_the_card(s3, tmp_path):
     assert _keys(s3, BUCKET, "ray/shards/") == ["shard-00000.h5", "shard-00001.h5", "shard-00002.h5"]
     local = open_dataset(write_samples(tmp_path / "local", samples, **WRITER))
     _same_dataset(open_dataset(url), local)
+
+
+def test_a_staging_directory_given_by_the_caller_keeps_its_other_files(s3, tmp_path):
+    url = f"s3://{BUCKET}/runs/own-staging"
+    staging = tmp_path / "mine"
+    staging.mkdir()
+    (staging / "notes.txt").write_text("the caller's file")
+    with RemoteDatasetWriter(url, staging=staging, **WRITER) as w:
+        for i in range(3):
+            w.add(make_sample(i))
+    assert (staging / "notes.txt").read_text() == "the caller's file"
+    assert sorted(p.name for p in staging.iterdir()) == ["notes.txt"]  # the writer's own files are gone
+    assert len(open_dataset(url)) == 3

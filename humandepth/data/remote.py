@@ -156,10 +156,10 @@ class RemoteDatasetWriter:
                 raise FileExistsError(f"{self.url} already holds a finished dataset (overwrite=True / --overwrite "
                                       f"replaces it)")
             self._remove_remote()
-            shutil.rmtree(self.staging, ignore_errors=True)
+            self._clear_staging()
         progress, remote_shards = self._remote_state()
         if progress is None and not remote_shards:
-            shutil.rmtree(self.staging, ignore_errors=True)  # nothing started at the URL: a stale staging copy
+            self._clear_staging()  # nothing started at the URL: a stale staging copy
         self._sync_staging(progress, remote_shards)
         try:
             self._writer = DatasetWriter(self.staging, *args, overwrite=False, **kwargs)
@@ -172,6 +172,15 @@ class RemoteDatasetWriter:
         self._seen = -1
         self.uploaded_now: list[str] = []  # shards uploaded by this writer (names), in order
         self._upload_new()
+
+    def _clear_staging(self) -> None:
+        """Remove what this writer keeps in its staging directory (the shards, index, card and progress file), and
+        the directory once empty; anything else there (a directory the caller passed) is left alone."""
+        shutil.rmtree(self.staging / SHARD_DIR, ignore_errors=True)
+        for name in (INDEX_NAME, CARD_NAME, PROGRESS_NAME):
+            (self.staging / name).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.staging.rmdir()
 
     # -- the URL's state ---------------------------------------------------------------------------------
     def _remote_state(self) -> tuple[bytes | None, dict[str, int]]:
@@ -304,7 +313,7 @@ class RemoteDatasetWriter:
                 self.fs.rm_file(_join(self.path, PROGRESS_NAME))
             self.fs.invalidate_cache(self.path)
         if not self.keep_staging:
-            shutil.rmtree(self.staging, ignore_errors=True)
+            self._clear_staging()
         return _join(self.url, CARD_NAME)
 
     def __enter__(self) -> RemoteDatasetWriter:
