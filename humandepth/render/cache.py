@@ -18,7 +18,10 @@ COMPACT_PREFIX = "build_compact_model_data_"
 
 
 def cache_root() -> Path:
-    return Path(os.environ.get("HUMANDEPTH_CACHE", str(Path.home() / ".cache" / "humandepth"))).expanduser()
+    """``$HUMANDEPTH_CACHE`` or ``~/.cache/humandepth`` (one definition: :func:`humandepth.data.remote.cache_root`)."""
+    from humandepth.data.remote import cache_root as data_cache_root
+
+    return data_cache_root()
 
 
 def anny_cache_dir() -> Path:
