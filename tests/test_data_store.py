@@ -188,3 +188,7 @@ def test_bulk_read_equals_get(tmp_path):
         np.testing.assert_array_equal(arrays["K"], s.camera.K)
     with pytest.raises(KeyError, match="no field"):
         next(ds.read_arrays(ids, ("nope",)))
+    # lazy: the first sample comes before the other shards are opened (memory stays one run of rows)
+    fresh = open_dataset(ds.root)
+    first = next(fresh.read_arrays(["s000", "s001", "s002", "s004"], ("depth",)))
+    assert first[0] == "s000" and len(fresh._handles) == 1

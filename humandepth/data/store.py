@@ -416,45 +416,48 @@ class HumanDepthDataset(DepthDataset):
         """Yield ``(id, arrays)`` for ``ids`` in order, reading only ``fields`` (names of the card's fields).
 
         ``arrays`` maps each requested field to its array and ``"K"`` to the (3, 3) float64 intrinsics
-        (None for a sample without camera).  Consecutive rows of a shard are read as one slice and each
-        shard's camera table once, so this is the fast path for bulk reads (scoring, statistics);
-        :meth:`get` is the path for whole samples.
+        (None for a sample without camera).  Each run of ids that are consecutive rows of one shard is read
+        as one slice and yielded before the next is read (memory: one run), each shard's camera table once,
+        so this is the fast path for bulk reads (scoring, statistics) -- give the ids in dataset order for
+        long runs; :meth:`get` is the path for whole samples.
         """
-        ids = list(ids)
         unknown = [n for n in fields if n not in self.fields]
         if unknown:
             raise KeyError(f"dataset {self.name!r} has no field(s) {unknown}; it has {self.fields}")
-        by_shard: dict[str, list[tuple[int, str]]] = {}
+        cameras: dict[str, tuple] = {}  # shard -> (present, K) tables, read once
+
+        def read_run(rel: str, rows: list[int], sids: list[str]):
+            f = self._shard(rel)
+            if rel not in cameras:
+                cameras[rel] = (f["camera/present"][()] if "camera/present" in f else None,
+                                f["camera/K"][()] if "camera/K" in f else None)
+            present, cams = cameras[rel]
+            r0, r1 = rows[0], rows[-1] + 1
+            try:
+                block = {name: f[name][r0:r1] for name in fields}
+            except OSError as e:
+                raise OSError(f"dataset {self.name!r}: cannot read rows {r0}..{r1 - 1} of {rel} ({e})") from None
+            for row, sid in zip(rows, sids, strict=True):
+                arrays = {name: block[name][row - r0] for name in fields}
+                has_cam = cams is not None and (present is None or bool(present[row]))
+                arrays["K"] = np.asarray(cams[row], np.float64) if has_cam else None
+                yield sid, arrays
+
+        # runs of consecutive rows of one shard, in the order asked: one slice each, yielded as soon as read
+        run_rel, rows, sids = None, [], []
         for sid in ids:
             try:
                 rel, row = self._loc[sid]
             except KeyError:
                 raise KeyError(f"dataset {self.name!r} has no sample {sid!r}") from None
-            by_shard.setdefault(rel, []).append((int(row), sid))
-        out: dict[str, dict] = {}
-        for rel, items in by_shard.items():
-            items.sort()
-            f = self._shard(rel)
-            present = f["camera/present"][()] if "camera/present" in f else None
-            cams = f["camera/K"][()] if "camera/K" in f else None
-            start = 0
-            while start < len(items):
-                end = start + 1
-                while end < len(items) and items[end][0] == items[end - 1][0] + 1:
-                    end += 1
-                r0, r1 = items[start][0], items[end - 1][0] + 1
-                try:
-                    block = {name: f[name][r0:r1] for name in fields}
-                except OSError as e:
-                    raise OSError(f"dataset {self.name!r}: cannot read rows {r0}..{r1 - 1} of {rel} ({e})") from None
-                for row, sid in items[start:end]:
-                    arrays = {name: block[name][row - r0] for name in fields}
-                    has_cam = cams is not None and (present is None or bool(present[row]))
-                    arrays["K"] = np.asarray(cams[row], np.float64) if has_cam else None
-                    out[sid] = arrays
-                start = end
-        for sid in ids:
-            yield sid, out[sid]
+            if rows and (rel != run_rel or int(row) != rows[-1] + 1):
+                yield from read_run(run_rel, rows, sids)
+                rows, sids = [], []
+            run_rel = rel
+            rows.append(int(row))
+            sids.append(sid)
+        if rows:
+            yield from read_run(run_rel, rows, sids)
 
     def close(self) -> None:
         for f in self._handles.values():
