@@ -133,7 +133,16 @@ class SmplxBody:
         self.rest_coords = rest_coordinates(rest, self.vertex_parts, {k: joints[v] for k, v in JOINT_INDEX.items()})
         self.n_body_joints = 21 if self.model_type == "smplx" else 23
 
-    def build(self, betas: np.ndarray, pose: dict) -> BodyInstance:
+    def rest_vertices(self, betas: np.ndarray) -> np.ndarray:
+        """(V, 3) float64 model-frame vertices of the body ``betas`` in the rest pose."""
+        torch = self.torch
+        with torch.no_grad():
+            out = self.model(betas=torch.tensor(betas[None], dtype=torch.float32))
+        return out.vertices[0].numpy().astype(np.float64)
+
+    def build(self, betas: np.ndarray, pose: dict, rest_vertices: np.ndarray | None = None) -> BodyInstance:
+        """The body ``betas`` posed by ``pose``; ``rest_vertices`` (:meth:`rest_vertices` of the same betas) saves
+        a forward pass when several poses of one body are tried."""
         torch = self.torch
         body_pose = np.zeros((self.n_body_joints, 3))
         for joint in JOINTS:
@@ -144,7 +153,6 @@ class SmplxBody:
         with torch.no_grad():
             out = self.model(betas=torch.tensor(betas[None], dtype=torch.float32),
                              body_pose=torch.tensor(body_pose.reshape(1, -1), dtype=torch.float32))
-            rest_out = self.model(betas=torch.tensor(betas[None], dtype=torch.float32))
         verts = out.vertices[0].numpy().astype(np.float64)
         joints = out.joints[0].numpy().astype(np.float64)
         jw = joints_array({k: joints[v] for k, v in JOINT_INDEX.items()})
@@ -155,7 +163,7 @@ class SmplxBody:
                   "license": {"id": self.file.name, "source": "user-provided " + self.model_type.upper() + " model",
                               "license": LICENSE_TEXT, "attribution": "SMPL-X / SMPL, MPI for Intelligent Systems"}}
         return BodyInstance(vertices=vw, faces=self.faces, vertex_parts=self.vertex_parts, joints3d=jw,
-                            rest_vertices=rest_out.vertices[0].numpy().astype(np.float64),
+                            rest_vertices=self.rest_vertices(betas) if rest_vertices is None else rest_vertices,
                             coords=self.rest_coords, params=params)
 
     def sample(self, rng: np.random.Generator, key_poses=None, pose_variation: float = 1.0,
@@ -163,7 +171,8 @@ class SmplxBody:
         from humandepth.render.collision import pose_without_penetration
 
         betas = np.clip(rng.normal(size=10), -2.5, 2.5)
-        return pose_without_penetration(rng, lambda pose: self.build(betas, pose), key_poses, pose_variation,
+        rest = self.rest_vertices(betas)  # the same for every pose tried
+        return pose_without_penetration(rng, lambda pose: self.build(betas, pose, rest), key_poses, pose_variation,
                                         penetration_tolerance_m, max_tries)
 
 
@@ -174,12 +183,7 @@ def _axis_angle(axis: np.ndarray, degrees: float) -> np.ndarray:
 
 
 def _rotvec(R: np.ndarray) -> np.ndarray:
-    cos = np.clip((np.trace(R) - 1) / 2, -1.0, 1.0)
-    angle = np.arccos(cos)
-    if angle < 1e-9:
-        return np.zeros(3)
-    if np.pi - angle < 1e-6:
-        w, v = np.linalg.eigh((R + np.eye(3)) / 2)
-        return v[:, np.argmax(w)] * angle
-    axis = np.array([R[2, 1] - R[1, 2], R[0, 2] - R[2, 0], R[1, 0] - R[0, 1]]) / (2 * np.sin(angle))
-    return axis * angle
+    """(3,) axis-angle of the rotation matrix ``R`` (scipy's conversion, robust near 0 and 180 degrees)."""
+    from scipy.spatial.transform import Rotation
+
+    return Rotation.from_matrix(R).as_rotvec()
