@@ -136,6 +136,22 @@ def check_same_camera(reference: Camera, camera: Camera, what: str, reference_wh
         )
 
 
+_RAYS: dict = {}
+
+
+def camera_rays(camera: Camera) -> np.ndarray:
+    """(H*W, 3) float32 rays with z = 1 through every pixel of ``camera`` (row-major), cached per intrinsics and
+    size: fusion casts, colours and cuts the same few cameras thousands of times."""
+    key = (camera.width, camera.height, *np.round(camera.K[:2].ravel(), 9))
+    rays = _RAYS.get(key)
+    if rays is None:
+        if len(_RAYS) > 8:
+            _RAYS.clear()
+        rays = _RAYS[key] = np.ascontiguousarray(camera.rays().reshape(-1, 3), dtype=np.float32)
+        rays.flags.writeable = False  # shared: nobody may change it in place
+    return rays
+
+
 def color_on_depth(seq: FrameSequence, frame: Frame, fill: bool = True, return_inside: bool = False):
     """(H, W, 3) uint8: the colour image sampled at each depth pixel's 3-D point (bilinear).
 
@@ -157,8 +173,7 @@ def color_on_depth(seq: FrameSequence, frame: Frame, fill: bool = True, return_i
             _, (ri, ci) = ndimage.distance_transform_edt(coarse <= 0, return_indices=True)
             filled = np.repeat(np.repeat(coarse[ri, ci], 4, axis=0), 4, axis=1)[:depth.shape[0], :depth.shape[1]]
             depth = np.where(has, depth, filled)
-    rays = cam_d.rays().reshape(-1, 3).astype(np.float32)
-    pts = rays * depth.reshape(-1, 1)
+    pts = camera_rays(cam_d) * depth.reshape(-1, 1)
     T = seq.depth_to_color.astype(np.float32)
     pc = pts @ T[:3, :3].T + T[:3, 3]
     z = pc[:, 2]

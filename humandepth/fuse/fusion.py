@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from humandepth.data.camera import Camera
-from humandepth.fuse.frames import FrameSequence, color_on_depth
+from humandepth.fuse.frames import FrameSequence, camera_rays, color_on_depth
 from humandepth.fuse.integrate import TSDFParams, TSDFVolume
 from humandepth.fuse.motion import MotionParams, frame_statistics, moved_frames, noise_sigma, residual_arrays
 from humandepth.fuse.poses import OdometryParams, PoseResult, known_poses, odometry_poses, pose_errors
@@ -164,8 +164,8 @@ def _ray_parts(camera: Camera) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     key = (camera.width, camera.height, *np.round(camera.K[:2].ravel(), 9))
     if key not in _RAY_PARTS:
         _RAY_PARTS.clear()
-        r = camera.rays().reshape(-1, 3)
-        x, y = np.ascontiguousarray(r[:, 0], np.float32), np.ascontiguousarray(r[:, 1], np.float32)
+        r = camera_rays(camera)
+        x, y = np.ascontiguousarray(r[:, 0]), np.ascontiguousarray(r[:, 1])
         _RAY_PARTS[key] = (x, y, x * x + y * y + np.float32(1))
     return _RAY_PARTS[key]
 
@@ -183,7 +183,7 @@ def find_floor(seq: FrameSequence, ids: list[str], poses: dict, centre: np.ndarr
     pts = []
     for fid in ids[:: max(1, len(ids) // samples)][:samples]:
         d = crop_to_roi(by_id[fid].depth, cam, poses[fid], centre, radius)
-        p = (cam.rays() * d[..., None])[d > 0][::7]
+        p = (camera_rays(cam) * d.reshape(-1, 1))[d.reshape(-1) > 0][::7].astype(np.float64)
         wfc = np.linalg.inv(poses[fid])
         pts.append(p @ wfc[:3, :3].T + wfc[:3, 3])
     pts = np.concatenate(pts) if pts else np.zeros((0, 3))

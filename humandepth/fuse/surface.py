@@ -23,8 +23,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from humandepth.data.camera import Camera
-
-_RAY_CACHE: dict = {}
+from humandepth.fuse.frames import camera_rays
 
 
 @dataclass
@@ -192,22 +191,11 @@ class FusedSurface:
         scene.add_triangles(o3c.Tensor(self.verts.astype(np.float32)), o3c.Tensor(tris.astype(np.uint32)))
         return scene, o3c
 
-    @staticmethod
-    def _rays(cam: Camera) -> np.ndarray:
-        """(H*W, 3) float32 camera rays with z = 1 (cached per intrinsics)."""
-        key = (cam.width, cam.height, *np.round(cam.K[:2].ravel(), 9))
-        rays = _RAY_CACHE.get(key)
-        if rays is None:
-            if len(_RAY_CACHE) > 8:
-                _RAY_CACHE.clear()
-            rays = _RAY_CACHE[key] = cam.rays().reshape(-1, 3).astype(np.float32)
-        return rays
-
     @classmethod
     def _cast(cls, scene, o3c, cam: Camera, select: np.ndarray | None = None):
         """Cast camera rays (z = 1) through the selected pixels; returns t (planar depth, inf = miss),
         primitive ids (-1 = miss) and world primitive normals (float32), flat over the selected pixels."""
-        rays = cls._rays(cam)
+        rays = camera_rays(cam)
         if select is not None:
             rays = rays[np.asarray(select, bool).reshape(-1)]
         wfc = cam.world_from_cam
@@ -236,7 +224,7 @@ class FusedSurface:
         mask[hit] = self.person[prim[hit]] & self.supported[prim[hit]]
         normal = np.zeros((len(t), 3), np.float32)
         n_cam = n_world[hit] @ cam.cam_from_world[:3, :3].T.astype(np.float32)
-        facing = np.sum(n_cam * self._rays(cam)[hit], axis=1)
+        facing = np.sum(n_cam * camera_rays(cam)[hit], axis=1)
         n_cam[facing > 0] *= -1
         n_cam /= np.maximum(np.linalg.norm(n_cam, axis=1, keepdims=True), 1e-12)
         normal[hit] = n_cam
