@@ -290,11 +290,9 @@ def fuse_sequence(seq: FrameSequence, cfg: FuseConfig | None = None, progress=No
     say = progress or (lambda *a: None)
     t_start = time.perf_counter()
     seq.validate()
-    if cfg.device not in ("cpu", "cuda"):
-        raise ValueError(f"--device must be cpu or cuda, got {cfg.device!r}")
     from humandepth.fuse.integrate import o3d_device
 
-    o3d_device(cfg.device)  # fail early when CUDA is asked for but missing
+    o3d_device(cfg.device)  # fail early on an unknown device, or CUDA asked for but missing
     rejected: dict = {}
     for f in seq.frames:
         frac = float(np.mean(f.depth > 0))
