@@ -42,8 +42,8 @@ PROGRESS_NAME = "_progress.json"
 SHARD_DIR = "shards"
 FORMAT_VERSION = "1.0"
 KINDS = ("synthetic", "captured", "fused", "external")
-# Per-field chunk compression.  gzip level 1 + shuffle (default): 9% larger than level 4 but ~35% faster to
-# write, readable by any HDF5 library.  lzf: ~2.5x faster again, h5py-only.  none: for write-bound jobs.
+# Per-field chunk compression.  gzip level 1 + shuffle (default): readable by any HDF5 library.  lzf: faster
+# to write, h5py-only.  none: for write-bound jobs (capture import; docs/capture.md has the measured rates).
 COMPRESSIONS = {
     "gzip": {"compression": "gzip", "compression_opts": 1, "shuffle": True},
     "lzf": {"compression": "lzf", "shuffle": True},
