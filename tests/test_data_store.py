@@ -192,3 +192,25 @@ def test_bulk_read_equals_get(tmp_path):
     fresh = open_dataset(ds.root)
     first = next(fresh.read_arrays(["s000", "s001", "s002", "s004"], ("depth",)))
     assert first[0] == "s000" and len(fresh._handles) == 1
+
+
+def test_a_shard_adopted_from_its_record_is_indexed_without_reading_it(tmp_path):
+    from humandepth.data.store import sha256_file, shard_record, write_shard
+
+    (tmp_path / "elsewhere").mkdir()
+    elsewhere = write_shard(tmp_path / "elsewhere" / "shard-00001.h5", [plane_sample(2), plane_sample(3)])
+    record = shard_record(elsewhere)
+    assert record["ids"] == ["s002", "s003"] and record["sha256"] == sha256_file(elsewhere)
+    w = DatasetWriter(tmp_path / "ds", name="planes", shard_size=2)
+    w.add(plane_sample(0))
+    w.add(plane_sample(1))
+    w.adopt_shard(1, record)
+    assert w.done_ids == {"s000", "s001", "s002", "s003"}
+    w.close()
+    card = json.loads((tmp_path / "ds" / "dataset.json").read_text())
+    assert [s["file"] for s in card["shards"]] == ["shards/shard-00000.h5", "shards/shard-00001.h5"]
+    assert card["shards"][1]["sha256"] == record["sha256"] and card["count"] == 4
+    other = DatasetWriter(tmp_path / "ds2", name="planes", shard_size=2)
+    other.adopt_shard(0, record)
+    with pytest.raises(ValueError, match=r"shard-00001.h5: resolution \(1, 1\) differs"):
+        other.adopt_shard(1, {**record, "resolution": [1, 1]})

@@ -44,8 +44,15 @@ def test_render_to_s3_locally_and_on_ray_equals_a_local_render(s3, cluster, tmp_
               str(SHARD), "--quiet"]
     assert main([*common, "--out", str(tmp_path / "local")]) == 0
     assert main([*common, "--out", f"s3://{BUCKET}/render/plain"]) == 0
+    from humandepth.data.remote import RemoteDatasetWriter
+
+    fetched = []  # shards the driver downloads back: none, each task reports its shard's record instead
+    sync = RemoteDatasetWriter._sync_staging
+    monkeypatch.setattr(RemoteDatasetWriter, "_sync_staging",
+                        lambda self, progress, shards: (fetched.extend(shards), sync(self, progress, shards)))
     assert main([*common, "--out", f"s3://{BUCKET}/render/ray", "--executor", "ray", "--address",
                  cluster.address, "--preview"]) == 0
+    assert fetched == []
     local = json.loads((tmp_path / "local" / "dataset.json").read_text())
     local.pop("created_utc")
     local.pop("name")

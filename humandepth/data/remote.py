@@ -261,12 +261,13 @@ class RemoteDatasetWriter:
         return self.uploaded_now[n:]
 
     def _fetch_missing(self) -> None:
-        """Fetch shards that other workers uploaded to the URL (:func:`upload_shard`) and staging lacks."""
+        """Fetch shards that other workers uploaded to the URL (:func:`upload_shard`) and that neither staging
+        nor an adopted record (:meth:`adopt_shard`) covers."""
         with remote_errors(self.url, "listing the shards"):
             self.fs.invalidate_cache(self.path)
         _, remote = self._remote_state()
-        staged = {p.name for p in (self.staging / SHARD_DIR).glob("shard-*.h5")}
-        extra = {k: v for k, v in remote.items() if k not in staged}
+        staged = {p.name for p in (self.staging / SHARD_DIR).glob("shard-*.h5")} | self._writer.adopted
+        extra = {k: v for k, v in remote.items() if k not in staged}  # uploaded by workers that sent no record
         if extra:
             self._sync_staging(None, extra)
             self._uploaded.update(extra)
@@ -280,6 +281,12 @@ class RemoteDatasetWriter:
         """The staging path of shard ``number``: a process on this machine may write it there (uploaded by
         :meth:`upload_finished` or at :meth:`close`)."""
         return self._writer.shard_path(number)
+
+    def adopt_shard(self, number: int, record: dict) -> None:
+        """Count shard ``number``, which a worker uploaded to :meth:`shard_url`, from its
+        :func:`~humandepth.data.store.shard_record`: :meth:`close` then indexes it without downloading it."""
+        self._writer.adopt_shard(number, record)
+        self._uploaded.add(self.shard_url(number).rsplit("/", 1)[-1])
 
     def shard_url(self, number: int) -> str:
         """The URL of shard ``number``: a worker on another machine uploads its shard there (:func:`upload_shard`)."""

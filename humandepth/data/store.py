@@ -128,6 +128,20 @@ def write_shard(path, samples: list[Sample], fields: list[str] | None = None, co
     return path
 
 
+def shard_record(path, sha256: str | None = None) -> dict:
+    """What a dataset's index and card need of a finished shard file: ``ids``, ``metas`` (dicts), ``fields``,
+    ``resolution`` (h, w), ``sha256`` (computed unless given).  A worker that uploads its shard elsewhere returns
+    this to the writer (:meth:`DatasetWriter.adopt_shard`), which then never has to read the shard back."""
+    path = Path(path)
+    with _open_shard(path) as f:
+        ids = [s.decode() for s in f["ids"][()]]
+        metas = [json.loads(m) for m in f["meta"][()]]
+        fields = sorted(k for k in f.keys() if k in FIELD_SCHEMA)
+        resolution = [int(n) for n in f["depth"].shape[1:3]]
+    return {"ids": ids, "metas": metas, "fields": fields, "resolution": resolution,
+            "sha256": sha256 or sha256_file(path)}
+
+
 def _scalar_attrs(meta: dict) -> dict:
     """Top-level scalar entries of ``meta`` (for the index table)."""
     reserved = ("id", "shard", "row")
@@ -196,6 +210,7 @@ class DatasetWriter:
         self.done_ids: set[str] = set()
         self._next_shard = 0  # the lowest shard number not yet written (gaps are filled first)
         self._finished: set[int] = set()
+        self._adopted: dict[str, dict] = {}  # shard name -> shard_record of a shard not on this disk
         self._sha256: dict[str, tuple[int, int, str]] = {}  # shard name -> (size, mtime_ns, sha256) hashed at write
         for number, ids in self.finished_shards().items():
             self.done_ids.update(ids)
@@ -266,6 +281,20 @@ class DatasetWriter:
         self._finished.add(self._next_shard)
         self._next_shard += 1
 
+    def adopt_shard(self, number: int, record: dict) -> None:
+        """Count shard ``number`` as written from its :func:`shard_record` alone: a worker wrote it somewhere this
+        writer does not read (object storage), so :meth:`close` indexes it without fetching it."""
+        name = _shard_name(number)
+        self._check_layout(name, list(record["fields"]), tuple(record["resolution"]))
+        self._adopted[name] = record
+        self.done_ids.update(record["ids"])
+        self._finished.add(number)
+
+    @property
+    def adopted(self) -> set[str]:
+        """Names of the shards known from their records only (:meth:`adopt_shard`)."""
+        return set(self._adopted)
+
     def _shard_sha256(self, path: Path) -> str:
         """sha256 of a shard file: the hash taken when this writer wrote it, if the file is unchanged since."""
         st = path.stat()
@@ -277,18 +306,19 @@ class DatasetWriter:
     def close(self) -> Path:
         """Write the last shard, the index table and the card; return the card's path."""
         self._flush()
-        shards, rows = [], []
+        records = dict(self._adopted)  # shards described by their writers (not on this disk)
         for path in self._shard_files():  # also those written by other processes
-            with _open_shard(path) as f:
-                ids = [s.decode() for s in f["ids"][()]]
-                metas = [json.loads(m) for m in f["meta"][()]]
-                fields = sorted(k for k in f.keys() if k in FIELD_SCHEMA)
-                self._check_layout(path.name, fields, tuple(f["depth"].shape[1:3]))
+            records[path.name] = shard_record(path, self._shard_sha256(path))
+        shards, rows = [], []
+        for name in sorted(records):
+            rec = records[name]
+            self._check_layout(name, rec["fields"], tuple(rec["resolution"]))
+            ids = rec["ids"]
             self.done_ids.update(ids)
-            shards.append({"file": f"{SHARD_DIR}/{path.name}", "count": len(ids), "sha256": self._shard_sha256(path),
+            shards.append({"file": f"{SHARD_DIR}/{name}", "count": len(ids), "sha256": rec["sha256"],
                            "first_id": ids[0], "last_id": ids[-1]})
-            for row, (sid, meta) in enumerate(zip(ids, metas, strict=True)):
-                rows.append({"id": sid, "shard": f"{SHARD_DIR}/{path.name}", "row": row, **_scalar_attrs(meta)})
+            for row, (sid, meta) in enumerate(zip(ids, rec["metas"], strict=True)):
+                rows.append({"id": sid, "shard": f"{SHARD_DIR}/{name}", "row": row, **_scalar_attrs(meta)})
         if not rows:
             raise ValueError(f"no samples were written to {self.root}")
         index = pd.DataFrame(rows)
@@ -484,4 +514,4 @@ def write_samples(root, samples, **writer_kwargs) -> Path:
 
 
 __all__ = ["ARRAY_FIELDS", "DatasetWriter", "HumanDepthDataset", "expected_shape", "sha256_file", "shard_number",
-           "write_samples", "write_shard"]
+           "shard_record", "write_samples", "write_shard"]

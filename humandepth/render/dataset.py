@@ -21,7 +21,6 @@ import json
 import math
 import multiprocessing as mp
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -92,8 +91,9 @@ def render_shard(shard_path: str, start: int, stop: int, seed: int, cfg_dict: di
 
     The file is what :class:`humandepth.data.DatasetWriter` writes for the same samples (same function, same
     bytes).  On a GPU Ray assigned to this task, EGL renders on that GPU (``EGL_DEVICE_ID``; the task's worker is
-    started with ``PYOPENGL_PLATFORM=egl``).  Returns ``{"shard", "ids", "seconds", "cpu_seconds", "renderer"}``
-    (``cpu_seconds``: CPU time of the worker process, all threads, during the task).
+    started with ``PYOPENGL_PLATFORM=egl``).  Returns ``{"shard", "record", "ids", "seconds", "cpu_seconds",
+    "renderer"}`` (``cpu_seconds``: CPU time of the worker process, all threads, during the task; ``record``: the
+    :func:`~humandepth.data.store.shard_record` of a shard uploaded to a URL, else None).
     """
     from humandepth.data.remote import is_remote
     from humandepth.data.store import write_shard
@@ -110,15 +110,18 @@ def render_shard(shard_path: str, start: int, stop: int, seed: int, cfg_dict: di
     samples = [_render_one(i) for i in range(start, stop)]
     for sample in samples:
         sample.validate()
-    if is_remote(shard_path):  # object storage: write here, then upload the finished file
+    record = None
+    if is_remote(shard_path):  # object storage: write here, upload the finished file, return its record
         from humandepth.data.remote import upload_shard
+        from humandepth.data.store import shard_record
 
         with tempfile.TemporaryDirectory(prefix="humandepth-shard-") as tmp:
             local = write_shard(Path(tmp) / str(shard_path).rsplit("/", 1)[-1], samples, compression=compression)
+            record = shard_record(local)
             path = upload_shard(local, str(shard_path))
     else:
         path = write_shard(shard_path, samples, compression=compression)
-    return {"shard": str(path), "ids": [x.id for x in samples], "seconds": round(time.time() - t0, 3),
+    return {"shard": str(path), "record": record, "ids": [x.id for x in samples], "seconds": round(time.time() - t0, 3),
             "cpu_seconds": round(time.process_time() - c0, 3), "renderer": samples[0].meta.get("renderer", {})}
 
 
@@ -154,10 +157,9 @@ def render_dataset(out, count: int, seed: int = 0, cfg: GeneratorConfig | None =
 
         executor = make_executor(executor, address, max_retries, num_cpus=workers)
     try:
-        # a remote render keeps its staging copy when a preview is asked for (the contact sheet is made from it)
         writer = dataset_writer(out, name=name or str(out).rsplit("/", 1)[-1], kind="synthetic",
                                 shard_size=shard_size, generator=generator, license=LICENSE_SUMMARY,
-                                overwrite=overwrite, keep_staging=preview,
+                                overwrite=overwrite,
                                 description=f"humandepth synthetic clothed humans ({cfg.body}, {cfg.resolution}px)")
         if executor != "local":
             return _render_sharded(writer, out, count, seed, cfg, shard_size, executor, progress, preview)
@@ -196,23 +198,22 @@ def render_dataset(out, count: int, seed: int = 0, cfg: GeneratorConfig | None =
                "seconds": round(seconds, 2), "samples_per_s": round(len(todo) / seconds, 3) if todo else None,
                "renderer": renderer or None}
     if preview:
-        summary["preview"] = _preview(writer, out)
+        summary["preview"] = _preview(out)
     return summary
 
 
-def _preview(writer, out) -> str:
-    """The contact sheet of a finished render: beside a local dataset; for a URL, made from the staging copy
-    and uploaded to ``URL/preview.png``."""
+def _preview(out) -> str:
+    """The contact sheet of a finished render: beside a local dataset; for a URL, made from the verified local
+    mirror (:func:`humandepth.data.open_dataset`) and uploaded to ``URL/preview.png``."""
+    from humandepth.data import open_dataset
     from humandepth.data.remote import is_remote, upload_file
     from humandepth.render.preview import write_preview
 
     if not is_remote(out):
         return str(write_preview(out))
-    path = write_preview(writer.staging)
-    try:
+    with tempfile.TemporaryDirectory(prefix="humandepth-preview-") as tmp:
+        path = write_preview(open_dataset(out).root, path=Path(tmp) / "preview.png")
         return upload_file(path, f"{out}/preview.png")
-    finally:
-        shutil.rmtree(writer.staging, ignore_errors=True)
 
 
 def shard_plan(count: int, shard_size: int) -> list[tuple[int, int, int]]:
@@ -256,6 +257,8 @@ def _render_sharded(writer, out: Path | str, count: int, seed: int, cfg: Generat
 
     def done(i, task, result) -> None:
         cpu[0] += result["cpu_seconds"]
+        if result.get("record") is not None:  # uploaded by the task: the driver indexes it without downloading it
+            writer.adopt_shard(tasks[i][0], result["record"])
         if not renderer:
             renderer.update(result["renderer"])
             if progress:
@@ -282,5 +285,5 @@ def _render_sharded(writer, out: Path | str, count: int, seed: int, cfg: Generat
                "renderer": renderer or None, "executor": described, "shard_tasks": len(tasks),
                "task_cpu_seconds": round(cpu[0], 2)}
     if preview:
-        summary["preview"] = _preview(writer, out)
+        summary["preview"] = _preview(out)
     return summary
