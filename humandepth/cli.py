@@ -7,6 +7,10 @@ import importlib
 import os
 import sys
 
+from humandepth.errors import USER_ERRORS, UserError, message
+
+__all__ = ["UserError", "build_parser", "main"]
+
 # Each module's ``register(subparsers)`` adds its subcommands.  Heavy imports
 # happen inside the handlers, so ``humandepth --help`` stays fast.
 WINGS = (
@@ -29,10 +33,6 @@ EPILOG = """examples:
 Conventions (units, camera frame, depth, normals) are in README.md and docs/conventions.md.
 Set HUMANDEPTH_DEBUG=1 to see Python tracebacks instead of one-line errors.
 """
-
-
-class UserError(Exception):
-    """An error caused by input the user can fix; printed as one line, exit status 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,11 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (UserError, ValueError, FileNotFoundError, FileExistsError, KeyError, OSError) as e:
+    except USER_ERRORS as e:
         if os.environ.get("HUMANDEPTH_DEBUG"):
             raise
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-        print(f"humandepth: error: {msg}", file=sys.stderr)
+        print(f"humandepth: error: {message(e)}", file=sys.stderr)
         return 2
     return int(result or 0)
 

@@ -13,8 +13,9 @@ from humandepth.capture.playback import Recording
 from humandepth.capture.sdk import describe_devices, recording_extension, sniff_recording
 from humandepth.capture.simulate import simulate_take
 from humandepth.capture.sw_recorder import SoftwareRecording, StreamSpec
-from humandepth.cli import UserError, main
+from humandepth.cli import main
 from humandepth.data.camera import Camera
+from humandepth.errors import UserError
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,7 @@ def test_demo_end_to_end_at_smallest_size_and_rerun_reuses(tmp_path, capsys):
     # asked for another size, the rerun refuses instead of re-scoring the old data
     import pytest
 
-    from humandepth.cli import UserError
+    from humandepth.errors import UserError
 
     with pytest.raises(UserError, match=r"synthetic holds 2 samples at 64 px \(seed 3\), not the 3"):
         run_demo(out, DemoSize(3, 64, 3, 1.5, 3))

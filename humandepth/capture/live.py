@@ -23,6 +23,7 @@ from humandepth.capture.sdk import (
     sdk_version,
 )
 from humandepth.capture.take import RECORDING_STEM, prepare_take_dir, write_sidecar
+from humandepth.errors import UserError
 
 PRESETS = ("custom", "default", "edge_enhancement", "hand", "high_accuracy", "high_density", "medium_density",
            "remove_ir_pattern")
@@ -41,8 +42,6 @@ def parse_size(text: str, option: str) -> tuple[int, int]:
 
 def find_d400(serial: str | None = None) -> dict:
     """The D400 device to record from; ``ValueError`` listing what the SDK sees when there is none."""
-    from humandepth.cli import UserError
-
     devices = describe_devices()
     seen = "; ".join(f"{d['name']} (serial {d['serial']}, product line {d['product_line']}, USB {d['usb']})"
                      for d in devices) or "no devices at all"

@@ -21,6 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from humandepth.errors import UserError
+
 PROTOCOLS = ("tang2019", "affine", "metric", "detail")
 
 
@@ -127,8 +129,6 @@ def score(dataset: Path, preds: dict[str, Path], run_root: Path) -> list[Path]:
 
 def check_reusable(out: Path, size: DemoSize) -> None:
     """Refuse (naming the folder) to reuse a rendered set or a take that ``out`` holds at another size or seed."""
-    from humandepth.cli import UserError
-
     def refuse(what: Path, have: str, want: str) -> None:
         raise UserError(f"{what} holds {have}, not the {want} asked for; delete it (or give another --out) to "
                         "make it again")

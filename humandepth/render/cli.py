@@ -64,7 +64,7 @@ def register(sub) -> None:
 
 
 def _run(args) -> int:
-    from humandepth.cli import UserError
+    from humandepth.errors import UserError
 
     if args.action == "setup":
         from humandepth.render.cache import setup_anny
@@ -114,7 +114,7 @@ def _resolve_scans(name_or_dir: str) -> tuple[str, str | None]:
     """A folder, or a registry entry of format ``scans`` -> (its local folder, its licence)."""
     from pathlib import Path
 
-    from humandepth.cli import UserError
+    from humandepth.errors import UserError
 
     if Path(name_or_dir).expanduser().is_dir():
         return str(Path(name_or_dir).expanduser()), None

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from humandepth.cli import UserError
+from humandepth.errors import UserError
 from humandepth.scale.ray_cluster import ClusterInfo, connect, disconnect
 
 FAULT_ENV = "HUMANDEPTH_SCALE_FAULT_DIR"
@@ -60,7 +60,7 @@ class Task:
 
 class TaskFailedError(UserError):
     """One or more tasks failed (after Ray's retries for a dead worker); the message names the first.  A
-    :class:`humandepth.cli.UserError`, so the command line prints it as one line (exit 2)."""
+    :class:`humandepth.errors.UserError`, so the command line prints it as one line (exit 2)."""
 
 
 def _maybe_fault(key: str) -> None:
