@@ -142,7 +142,7 @@ def test_cli_benchmark_and_leaderboard(setup, tmp_path, capsys):
     rc = main(["benchmark", "--dataset", ds_path, "--predictions", str(setup["exact"]), "--protocol", "tang2019",
                "--protocol", "affine", "--out", str(out), "--quiet"])
     assert rc == 0
-    assert "exact-shift | tang2019 v1.0: mae_cm" in capsys.readouterr().out
+    assert "exact-shift | tang2019 v2.0: mae_cm" in capsys.readouterr().out
     assert set(json.loads((out / "summary.json").read_text())["protocols"]) == {"tang2019", "affine"}
     bad = dict(setup["gt"])
     bad["s04"] = bad["s04"][:10]

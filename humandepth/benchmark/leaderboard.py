@@ -210,7 +210,8 @@ def leaderboard_frame(runs: list[Run], paired: dict | None = None):
         s = r.summary
         row = {"method": label, "depth_kind": s.get("depth_kind"), "run": str(r.dir),
                "predictions_sha256": s.get("predictions", {}).get("sha256"), "dataset": s["dataset"].get("name"),
-               "dataset_sha256": s["dataset"].get("sha256")}
+               "dataset_sha256": s["dataset"].get("sha256"),
+               "evaluated_fraction": _num(s["dataset"].get("evaluated_fraction"))}
         for name, entry in s["protocols"].items():
             row[f"{name}.version"] = entry.get("version")
             for m, v in entry["metrics"].items():
@@ -246,6 +247,17 @@ def _md_text(s: str) -> str:
     return html.escape(str(s), quote=False).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
+def evaluated_text(ds: dict) -> str:
+    """'Evaluated: 93.9 % of the person-mask pixels (N of M) have a ground-truth value (rule: ...).' from a
+    summary's dataset entry; "" for a run written before the fraction was recorded."""
+    frac, n, total = _num(ds.get("evaluated_fraction")), ds.get("evaluated_px"), ds.get("mask_px")
+    if not math.isfinite(frac):
+        return ""
+    rule = str(ds.get("gt_validity") or "")
+    return (f"Evaluated: {100 * frac:.1f} % of the person-mask pixels ({n} of {total}) have a ground-truth value"
+            f"{f' (rule: {rule})' if rule else ''}; the rest are scored by no protocol.")
+
+
 def render_markdown(runs: list[Run], paired: dict | None = None) -> str:
     check_compatible(runs)
     ds = runs[0].summary["dataset"]
@@ -254,6 +266,8 @@ def render_markdown(runs: list[Run], paired: dict | None = None) -> str:
              f"Dataset sha256 `{ds.get('sha256')}`, {ds.get('count')} samples. Values are means over samples "
              "(↓ lower is better, ↑ higher is better); the first metric shows its bootstrap 95% interval in "
              "brackets and its pooled-pixel value; `NaN` counts samples that could not be scored.", ""]
+    if evaluated_text(ds):
+        lines += [_md_text(evaluated_text(ds)), ""]
     for name in protocol_names(runs):
         order = _ranked(runs, name)
         entry = runs[order[0]].summary["protocols"][name]
@@ -412,6 +426,8 @@ def render_html(runs: list[Run], thumb_paths: dict, rgb_paths: dict, paired: dic
            f"<p>Dataset sha256 <code>{e(str(ds.get('sha256')))}</code>, {e(str(ds.get('count')))} samples. Values "
            "are means over samples (&darr; lower is better, &uarr; higher is better); the first metric shows its "
            "bootstrap 95% interval and its pooled-pixel value.</p>"]
+    if evaluated_text(ds):
+        out.append(f"<p>{e(evaluated_text(ds))}</p>")
     for name in protocol_names(runs):
         order = _ranked(runs, name)
         entry = runs[order[0]].summary["protocols"][name]

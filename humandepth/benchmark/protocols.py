@@ -2,7 +2,9 @@
 
 A protocol aligns one prediction to its ground truth and scores it over the evaluated pixels
 ``M = GT mask & GT depth > 0``.  Each has a ``name`` and a ``version``: any change to its mask,
-alignment or metric definitions bumps the version, and the leaderboard refuses to mix versions.
+alignment or metric definitions, or to which ground-truth pixels the readers give a value (version 2.0: the
+``tang2019`` reader's resize-blend rule, fused ground truth's unsupported pixels), bumps the version, and the
+leaderboard refuses to mix versions.
 Definitions (formulas, units) are in ``docs/benchmark.md``; in short:
 
 - ``tang2019`` (Tang et al. 2019): shift-only alignment ``t = median(gt - pred)`` over M (see
@@ -151,7 +153,7 @@ def _ratio(num: float, den: float, scale: float = 1.0) -> float:
 
 class Tang2019Protocol(Protocol):
     name = "tang2019"
-    version = "1.0"
+    version = "2.0"
     metric_names = ("mae_cm", "acc_1.25cm", "acc_2.5cm", "acc_5cm", "auc_0.5m")
     higher_is_better = frozenset({"acc_1.25cm", "acc_2.5cm", "acc_5cm", "auc_0.5m"})
     depth_kinds = ("metric", "relative")
@@ -220,7 +222,7 @@ class _DepthErrorProtocol(Protocol):
 
 class AffineProtocol(_DepthErrorProtocol):
     name = "affine"
-    version = "1.0"
+    version = "2.0"
     description = "least-squares scale and shift (in inverse depth for inverse_relative), float64"
     param_names = ("scale", "shift", "degenerate", "clamped_px", "n_px")
 
@@ -251,7 +253,7 @@ class AffineProtocol(_DepthErrorProtocol):
 
 class MetricProtocol(_DepthErrorProtocol):
     name = "metric"
-    version = "1.0"
+    version = "2.0"
     depth_kinds = ("metric",)
     description = "no alignment: the prediction is taken as metric depth"
     param_names = ("n_px",)
@@ -265,7 +267,7 @@ class MetricProtocol(_DepthErrorProtocol):
 
 class DetailProtocol(Protocol):
     name = "detail"
-    version = "1.0"
+    version = "2.0"
     metric_names = ("detail_mae_mm", "detail_rmse_mm", "normal_mean_deg", "normal_median_deg", "normal_11.25",
                     "normal_22.5", "normal_30")
     higher_is_better = frozenset({"normal_11.25", "normal_22.5", "normal_30"})

@@ -5,9 +5,11 @@ every prediction (:mod:`humandepth.benchmark.validate`) and scores the valid one
 If any problem is found nothing is written and one :class:`~humandepth.benchmark.validate.SubmissionError`
 lists them all.  Otherwise the run directory receives:
 
-- ``per_sample.csv``: one row per sample (sorted by id): ``<protocol>.<metric>`` for every metric,
+- ``per_sample.csv``: one row per sample (sorted by id): ``gt.mask_px`` and ``gt.evaluated_px`` (person-mask
+  pixels, and those of them with a ground-truth value), ``<protocol>.<metric>`` for every metric,
   ``<protocol>.<param>`` for the fitted alignment and pixel counts, ``<protocol>.note`` (why a value is NaN);
-- ``summary.json``: method, dataset name and sha256, predictions sha256, and per protocol its
+- ``summary.json``: method, dataset name and sha256, the evaluated fraction of the person mask and the rule
+  that decided it (``gt_validity``), predictions sha256, and per protocol its
   ``version``, ``config``, ``metrics`` (mean over samples, NaN samples excluded and counted),
   ``pooled`` (pooled over all pixels), ``ci95`` (seeded bootstrap 95% interval of the first metric's
   mean), ``n_nan`` and ``nan_samples``;
@@ -136,7 +138,8 @@ def _score_ids(ids: list[str]) -> _Chunk:
             continue  # once anything is invalid the run will fail: only keep validating
         view = SampleView(sid, gt.depth, gt.mask, depth, job.depth_kind, K=gt.K, pred_normal=normal,
                           gt_normal=gt.normal)
-        row: dict = {"id": sid}
+        row: dict = {"id": sid, "gt.mask_px": int(np.count_nonzero(gt.mask)),
+                     "gt.evaluated_px": int(np.count_nonzero(view.mask))}
         for p in job.protocols:
             sc = p.score(view)
             row.update({f"{p.name}.{k}": v for k, v in sc.metrics.items()})
@@ -204,6 +207,16 @@ def _json_clean(x):
     if isinstance(x, float | np.floating):
         return float(x) if math.isfinite(x) else None
     return x
+
+
+def gt_validity(dataset) -> str:
+    """The rule that decided which person pixels of ``dataset`` have a ground-truth value ("" when none is
+    recorded): a reader's ``gt_validity`` attribute, else the card's ``gt_validity``."""
+    rule = getattr(dataset, "gt_validity", None)
+    if rule is None:
+        card = getattr(dataset, "card", None)
+        rule = card.get("gt_validity") if isinstance(card, dict) else None
+    return str(rule or "")
 
 
 def _detail_filter(dataset):
@@ -402,12 +415,16 @@ def run_benchmark(dataset, predictions, protocols, out_dir, *, workers: int | No
 
     from humandepth import __version__
 
+    mask_px, evaluated_px = int(table["gt.mask_px"].sum()), int(table["gt.evaluated_px"].sum())
     summary = {
         "summary_format": SUMMARY_FORMAT,
         "method": method,
         "depth_kind": depth_kind,
         "dataset": {"name": dataset.name, "sha256": dataset.checksum(), "format": getattr(dataset, "format", ""),
-                    "count": len(ids), "path": str(getattr(dataset, "root", ""))},
+                    "count": len(ids), "path": str(getattr(dataset, "root", "")),
+                    "mask_px": mask_px, "evaluated_px": evaluated_px,
+                    "evaluated_fraction": evaluated_px / mask_px if mask_px else float("nan"),
+                    "gt_validity": gt_validity(dataset)},
         "predictions": {"path": str(pred_path), "sha256": sha256_file(pred_path), "extra_ids": idcheck.extra,
                         "attrs": {k: v for k, v in pred_attrs.items() if isinstance(v, str | int | float | bool)}},
         "protocols": summary_protocols,
