@@ -126,11 +126,12 @@ def test_recording_extension_follows_the_sdk_version(tmp_path):
 
 
 def test_refuses_to_overwrite_a_take_or_a_foreign_directory(take, tmp_path):
-    with pytest.raises(FileExistsError, match="not empty"):
+    with pytest.raises(FileExistsError, match="already holds a finished take; .* pass --overwrite"):
         simulate_take(take, small_config(frames=1), scene=box_scene())
     foreign = tmp_path / "mine"
     foreign.mkdir()
     (foreign / "thesis.tex").write_text("precious")
-    with pytest.raises(FileExistsError, match="does not look like a take"):
+    with pytest.raises(FileExistsError, match="holds 'thesis.tex', which is not part of a take"):
         simulate_take(foreign, small_config(frames=1), scene=box_scene(), overwrite=True)
     assert (foreign / "thesis.tex").read_text() == "precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]  # nothing staged beside it

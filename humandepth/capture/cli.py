@@ -165,6 +165,7 @@ def _simulate(args) -> int:
         if done == total or done % 10 == 0:
             print(f"  frame {done}/{total}", flush=True)
 
+    cfg.validate()  # before the first line of output
     print(f"simulating {args.frames} frames; pyrealsense2 {sdk_version()} records {recording_extension()}")
     root = simulate_take(args.out, cfg, overwrite=args.overwrite, progress=progress)
     print(f"wrote take {root} (recording, take.json, truth/depth, truth/color)")

@@ -15,9 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from humandepth.capture.mask import person_mask
+from humandepth.capture.mask import check_mask_options, person_mask
 from humandepth.capture.playback import ALIGN_MODES, Recording, build_filters
 from humandepth.capture.take import frame_id, open_take
+from humandepth.data.remote import is_remote
+from humandepth.data.store import DATASET_OUTPUT
+from humandepth.outdir import check_out
 
 
 def import_take(take, out, align: str = "color", filters=(), box=None, depth_range=None, name: str | None = None,
@@ -39,9 +42,15 @@ def import_take(take, out, align: str = "color", filters=(), box=None, depth_ran
     if align not in ALIGN_MODES:
         raise ValueError(f"--align must be one of {ALIGN_MODES}, got {align!r}")
     build_filters(filters)  # validate names before any work
+    check_mask_options(box, depth_range)
+    if not is_remote(out):
+        check_out(out, DATASET_OUTPUT, overwrite)
     t = open_take(take)
     rec = Recording(t.recording)
     filters = [f for f in (filters or []) if f]
+    if align == "color" or "decimation" not in filters:  # the grid the mask is computed on is known
+        grid = rec.info.color if align == "color" else rec.info.depth
+        check_mask_options(box, depth_range, (int(grid["width"]), int(grid["height"])))
     generator = {
         "take": str(Path(take).resolve()), "take_sidecar": t.sidecar, "recording": rec.info.to_dict(),
         "align": align, "filters": filters, "mask": {"box": list(box) if box else None,

@@ -22,7 +22,7 @@ from humandepth.capture.sdk import (
     rs,
     sdk_version,
 )
-from humandepth.capture.take import RECORDING_STEM, prepare_take_dir, write_sidecar
+from humandepth.capture.take import RECORDING_STEM, check_take_out, write_sidecar, writing_take
 from humandepth.errors import UserError
 
 PRESETS = ("custom", "default", "edge_enhancement", "hand", "high_accuracy", "high_density", "medium_density",
@@ -65,9 +65,20 @@ def record_take(out, depth_size=(848, 480), color_size=(1280, 720), fps: int = 3
         raise ValueError(f"--preset must be one of {PRESETS}, got {preset!r}")
     if not seconds > 0:
         raise ValueError(f"--seconds must be > 0, got {seconds}")
+    if not fps > 0 or not warmup >= 0:
+        raise ValueError(f"--fps must be > 0 and --warmup >= 0, got {fps} and {warmup}")
+    check_take_out(out, overwrite)
     r = rs()
     device = find_d400(serial)
-    root = prepare_take_dir(out, overwrite)
+    with writing_take(out, overwrite) as staging:  # becomes ``out`` when the recording is complete
+        frames = _record(r, device, staging, depth_size, color_size, fps, preset, seconds, warmup, log)
+    log(f"recorded {frames} framesets in {seconds:.1f} s -> {out}")
+    return Path(out)
+
+
+def _record(r, device: dict, root: Path, depth_size, color_size, fps: int, preset: str, seconds: float,
+            warmup: float, log) -> int:
+    """Stream, record ``root``/recording.* and write the sidecar; returns the framesets seen."""
     ext = recording_extension()
     rec_path = root / f"{RECORDING_STEM}{ext}"
     log(f"recording to {rec_path} ({recording_format()}: pyrealsense2 {sdk_version()} writes {ext} files)")
@@ -122,5 +133,4 @@ def record_take(out, depth_size=(848, 480), color_size=(1280, 720), fps: int = 3
         "framesets_seen": frames,
         "seconds": seconds,
     })
-    log(f"recorded {frames} framesets in {seconds:.1f} s -> {root}")
-    return root
+    return frames

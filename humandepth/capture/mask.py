@@ -23,12 +23,11 @@ def person_mask(depth: np.ndarray, box=None, depth_range=None, band_m: float = 0
     """
     depth = np.asarray(depth, dtype=np.float32)
     H, W = depth.shape
+    check_mask_options(box, depth_range, (W, H))
     valid = depth > 0
     region = np.zeros_like(valid)
     if box is not None:
         x0, y0, x1, y1 = (int(v) for v in box)
-        if not (0 <= x0 < x1 <= W and 0 <= y0 < y1 <= H):
-            raise ValueError(f"--box {box} is outside the {W}x{H} image or empty (needs 0 <= x0 < x1 <= W, ...)")
         region[y0:y1, x0:x1] = True
     else:
         region[H // 3: H - H // 3, W // 3: W - W // 3] = True
@@ -39,8 +38,6 @@ def person_mask(depth: np.ndarray, box=None, depth_range=None, band_m: float = 0
         centre = float(np.percentile(inside, 20))
         depth_range = (max(centre - band_m, 0.0), centre + band_m)
     near, far = (float(v) for v in depth_range)
-    if not 0 <= near < far:
-        raise ValueError(f"mask depth range must satisfy 0 <= near < far, got {depth_range}")
     band = valid & (depth >= near) & (depth <= far)
     if box is not None:
         band &= region
@@ -51,6 +48,22 @@ def person_mask(depth: np.ndarray, box=None, depth_range=None, band_m: float = 0
     sizes = np.bincount(labels.ravel())
     sizes[0] = 0
     return fill_holes(labels == int(np.argmax(sizes))), {**info, "found": True}
+
+
+def check_mask_options(box=None, depth_range=None, size: tuple[int, int] | None = None) -> None:
+    """``ValueError`` naming the option when ``box`` (x0, y0, x1, y1 pixels) is empty or, given the image
+    ``size`` (width, height), outside it, or when ``depth_range`` (near, far metres) is not ``0 <= near < far``."""
+    if box is not None:
+        x0, y0, x1, y1 = (int(v) for v in box)
+        W, H = size if size is not None else (float("inf"), float("inf"))
+        if not (0 <= x0 < x1 <= W and 0 <= y0 < y1 <= H):
+            where = f"the {W}x{H} image" if size is not None else "the image"
+            raise ValueError(f"--box {x0} {y0} {x1} {y1} is empty or outside {where} (needs 0 <= X0 < X1 <= width "
+                             "and 0 <= Y0 < Y1 <= height)")
+    if depth_range is not None:
+        near, far = (float(v) for v in depth_range)
+        if not 0 <= near < far:
+            raise ValueError(f"--mask-range {near:g} {far:g}: needs 0 <= NEAR < FAR (metres)")
 
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:

@@ -41,8 +41,13 @@ class D400Model:
     occlusion: bool = True
 
     def __post_init__(self):
-        if self.baseline_m <= 0 or self.depth_unit <= 0 or self.subpixel_px < 0:
-            raise ValueError(f"sensor model needs baseline_m > 0, depth_unit > 0, subpixel_px >= 0: {self}")
+        for name, value, least, strict in (("baseline_m", self.baseline_m, 0, True),
+                                           ("depth_unit", self.depth_unit, 0, True),
+                                           ("subpixel_px (--subpixel)", self.subpixel_px, 0, False),
+                                           ("systematic_px (--systematic-px)", self.systematic_px, 0, False),
+                                           ("noise_corr_px", self.noise_corr_px, 0, False)):
+            if not (value > least if strict else value >= least):  # NaN fails too
+                raise ValueError(f"sensor model: {name} must be {'>' if strict else '>='} {least}, got {value}")
         if not 0 < self.min_z < self.max_z:
             raise ValueError(f"sensor model needs 0 < min_z < max_z, got {self.min_z}, {self.max_z}")
         if self.max_z / self.depth_unit > 65535:

@@ -30,9 +30,10 @@ from humandepth.capture.take import (
     RECORDING_STEM,
     TRUTH_COLOR,
     TRUTH_DEPTH,
+    check_take_out,
     frame_id,
-    prepare_take_dir,
     write_sidecar,
+    writing_take,
 )
 from humandepth.capture.trajectory import make_trajectory
 from humandepth.data.camera import Camera
@@ -75,6 +76,30 @@ class SimulationConfig:
     person: str = "auto"
     truth_normals: bool = False
     compress: bool = False
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the option of the first setting that cannot make a take."""
+        from humandepth.capture.trajectory import TRAJECTORIES
+
+        checks = (
+            (self.frames >= 1, f"--frames must be >= 1, got {self.frames}"),
+            (self.trajectory in TRAJECTORIES, f"--trajectory must be one of {TRAJECTORIES}, got {self.trajectory!r}"),
+            (np.isfinite(self.distance) and self.distance > 0,
+             f"--distance must be > 0 metres, got {self.distance}"),
+            (np.isfinite(self.arc_deg), f"--arc must be a number of degrees, got {self.arc_deg}"),
+            (self.fps > 0, f"fps must be > 0, got {self.fps}"),
+            (all(int(v) > 0 for v in (*self.depth_size, *self.color_size)),
+             f"--depth-size / --color-size must be positive, got {self.depth_size} / {self.color_size}"),
+            (self.depth_focal > 0 and self.color_focal > 0,
+             f"focal lengths must be > 0, got {self.depth_focal} / {self.color_focal}"),
+            (np.isfinite(self.color_noise) and self.color_noise >= 0,
+             f"color_noise must be >= 0, got {self.color_noise}"),
+            (self.person in ("auto", "render", "mannequin"),
+             f"--person must be auto, render or mannequin, got {self.person!r}"),
+        )
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
 
     def cameras(self) -> tuple[Camera, Camera]:
         """The depth and colour cameras (``cam_from_world`` = identity; poses are per frame)."""
@@ -171,14 +196,20 @@ def simulate_take(out, cfg: SimulationConfig | None = None, scene: Scene | None 
         overwrite: replace an existing take at ``out``.
         progress: optional callable ``progress(done, total)``.
     """
+    cfg = cfg or SimulationConfig()
+    cfg.validate()
+    check_take_out(out, overwrite)  # before the scene is built: a refused --out costs nothing
+    scene = scene if scene is not None else room_scene(cfg.seed, cfg.person)
+    with writing_take(out, overwrite) as staging:  # becomes ``out`` when complete
+        _write_take(staging, Path(out).name, cfg, scene, progress)
+    return Path(out)
+
+
+def _write_take(root: Path, name: str, cfg: SimulationConfig, scene: Scene, progress) -> None:
+    """Write the recording, the truth datasets and the sidecar of a take called ``name`` into ``root``."""
     from humandepth.capture.sw_recorder import SoftwareRecording, StreamSpec
     from humandepth.data.store import DatasetWriter
 
-    cfg = cfg or SimulationConfig()
-    if cfg.frames < 1:
-        raise ValueError(f"--frames must be >= 1, got {cfg.frames}")
-    scene = scene if scene is not None else room_scene(cfg.seed, cfg.person)
-    root = prepare_take_dir(out, overwrite)
     cam_d, cam_c = cfg.cameras()
     rec_path = root / f"{RECORDING_STEM}{recording_extension()}"
     d2c = np.asarray(cfg.depth_to_color, dtype=np.float64)
@@ -188,15 +219,15 @@ def simulate_take(out, cfg: SimulationConfig | None = None, scene: Scene | None 
     generator = {"simulation": cfg.to_dict(), "scene": scene.description,
                  "look_at": {"target": target.tolist(), "camera_height": height}}
     common = {"kind": "synthetic", "shard_size": 32, "generator": generator, "license": "CC0-1.0 (generated)",
-              "base_detail_filter": None, "overwrite": True}
+              "base_detail_filter": None}
     recording = SoftwareRecording(rec_path, StreamSpec(cam_d.K, cam_d.width, cam_d.height, cfg.fps),
                                   StreamSpec(cam_c.K, cam_c.width, cam_c.height, cfg.fps), d2c,
                                   depth_unit=cfg.sensor.depth_unit, baseline_m=cfg.sensor.baseline_m,
                                   device_info=device_info, compress=cfg.compress)
     try:
-        with DatasetWriter(root / TRUTH_DEPTH, name=f"{root.name}-truth-depth",
+        with DatasetWriter(root / TRUTH_DEPTH, name=f"{name}-truth-depth",
                            description="exact depth in the depth camera of a simulated take", **common) as wd, \
-             DatasetWriter(root / TRUTH_COLOR, name=f"{root.name}-truth-color",
+             DatasetWriter(root / TRUTH_COLOR, name=f"{name}-truth-color",
                            description="exact depth in the colour camera of a simulated take", **common) as wc:
             for frame in simulate_frames(scene, cfg):
                 recording.add(frame.depth_units, frame.rgb, frame.timestamp_ms, frame.frame_number)
@@ -232,4 +263,3 @@ def simulate_take(out, cfg: SimulationConfig | None = None, scene: Scene | None 
         "truth": {"depth": TRUTH_DEPTH, "color": TRUTH_COLOR,
                   "poses": "camera.cam_from_world of each truth sample (world metres, +Y up, OpenCV camera)"},
     })
-    return root

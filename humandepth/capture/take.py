@@ -28,12 +28,16 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from humandepth.outdir import OutputKind, check_out, staged
+
 SIDECAR = "take.json"
 TAKE_FORMAT = "humandepth-take"
 TAKE_FORMAT_VERSION = "1.0"
 RECORDING_STEM = "recording"
 TRUTH_DEPTH = "truth/depth"
 TRUTH_COLOR = "truth/color"
+# what a take folder may hold: anything else there is someone else's and is never replaced
+TAKE_OUTPUT = OutputKind("take", SIDECAR, (f"{RECORDING_STEM}.*", "truth", f".{SIDECAR}.partial"))
 
 
 def frame_id(index: int) -> str:
@@ -96,21 +100,14 @@ def write_sidecar(root, sidecar: dict) -> Path:
     return root / SIDECAR
 
 
-def prepare_take_dir(root, overwrite: bool) -> Path:
-    """Create ``root``; refuse to write into a finished take or a non-empty foreign directory unless ``overwrite``."""
-    root = Path(root)
-    if root.exists():
-        if not root.is_dir():
-            raise FileExistsError(f"{root} exists and is not a directory")
-        entries = list(root.iterdir())
-        if entries and not overwrite:
-            raise FileExistsError(f"{root} is not empty; choose a new --out or pass --overwrite")
-        if entries:
-            if not (root / SIDECAR).exists() and not any(p.name.startswith(RECORDING_STEM) for p in entries):
-                raise FileExistsError(f"{root} does not look like a take; refusing to overwrite it")
-            import shutil
+def check_take_out(out, overwrite: bool) -> None:
+    """Refuse, before any work, a ``--out`` that is a file, holds files that are not a take's, or holds a finished
+    take without ``overwrite`` (:func:`humandepth.outdir.check_out`)."""
+    check_out(out, TAKE_OUTPUT, overwrite)
 
-            for p in entries:
-                shutil.rmtree(p) if p.is_dir() else p.unlink()
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+
+def writing_take(out, overwrite: bool):
+    """Context manager: the folder to write a take into.  It is built beside ``out`` (``.NAME.staging``) and
+    becomes ``out`` only when the block ends without an error, so a failed or interrupted take leaves nothing
+    behind and a replaced take (``overwrite``) is intact until then (:func:`humandepth.outdir.staged`)."""
+    return staged(out, TAKE_OUTPUT, overwrite)

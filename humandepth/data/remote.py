@@ -162,6 +162,8 @@ class RemoteDatasetWriter:
             self._clear_staging()  # nothing started at the URL: a stale staging copy
         self._sync_staging(progress, remote_shards)
         try:
+            # side files "*": a staging folder the caller gave may hold its own files (never touched)
+            kwargs["side_files"] = ("*",)
             self._writer = DatasetWriter(self.staging, *args, overwrite=False, **kwargs)
         except ValueError as e:
             raise ValueError(f"{self.url}: {e}") from None

@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 import h5py
@@ -35,11 +36,14 @@ from humandepth.data.camera import Camera
 from humandepth.data.conventions import CONVENTIONS
 from humandepth.data.dataset_base import DepthDataset
 from humandepth.data.sample import ARRAY_FIELDS, FIELD_SCHEMA, REQUIRED_FIELDS, Sample, expected_shape
+from humandepth.outdir import OutputKind, check_out, staging_path, swap_in
 
 CARD_NAME = "dataset.json"
 INDEX_NAME = "index.csv"
 PROGRESS_NAME = "_progress.json"
 SHARD_DIR = "shards"
+# what a dataset folder may hold (a caller adds its side files, e.g. preview.png): anything else is not ours
+DATASET_OUTPUT = OutputKind("dataset", CARD_NAME, (INDEX_NAME, PROGRESS_NAME, SHARD_DIR, f".{CARD_NAME}.partial"))
 FORMAT_VERSION = "1.0"
 KINDS = ("synthetic", "captured", "fused", "external")
 # Per-field chunk compression.  gzip level 1 + shuffle (default): readable by any HDF5 library.  lzf: faster
@@ -162,23 +166,29 @@ class DatasetWriter:
         license: license summary for the card.
         description: one line for the card.
         base_detail_filter: parameters of the filter that produced ``depth_base`` (recorded).
-        overwrite: remove a finished dataset at ``root`` first.
+        overwrite: replace a finished dataset at ``root``.  The new one is written in ``.NAME.staging`` beside
+            it and swapped in by :meth:`close`, so a failure or an interruption leaves the old one as it was (a
+            rerun with ``overwrite`` resumes the staged write).
         compression: ``gzip`` (default, level 1), ``lzf`` (faster, h5py-only) or ``none``; recorded in the card.
+        side_files: glob patterns of files the caller writes beside the dataset (``preview.png``): ``root``
+            may hold them; any other file there that is not part of a dataset is refused (never replaced).
 
-    Every sample must have the same set of fields and resolution as the first.
+    Every sample must have the same set of fields and resolution as the first.  ``root`` is checked by
+    :func:`humandepth.outdir.check_out` (a file, a folder of someone else's files, or a finished dataset without
+    ``overwrite`` is refused before anything is written).  A write that fails before finishing any shard leaves
+    nothing behind (:meth:`discard_if_empty`); one that fails later keeps its finished shards for a rerun.
     """
 
     def __init__(self, root, name: str, kind: str = "synthetic", shard_size: int = 64, generator: dict | None = None,
                  license: str = "", description: str = "", base_detail_filter=DEFAULT_FILTER,
-                 overwrite: bool = False, compression: str = "gzip"):
+                 overwrite: bool = False, compression: str = "gzip", side_files: tuple[str, ...] = ()):
         if kind not in KINDS:
             raise ValueError(f"dataset kind must be one of {KINDS}, got {kind!r}")
         if compression not in COMPRESSIONS:
             raise ValueError(f"compression must be one of {list(COMPRESSIONS)}, got {compression!r}")
         if shard_size < 1:
             raise ValueError(f"shard_size must be >= 1, got {shard_size}")
-        self.root = Path(root)
-        self.shard_dir = self.root / SHARD_DIR
+        self.final = Path(root)  # where the dataset is when closed; ``root`` differs while replacing one
         self.config = {
             "name": name, "kind": kind, "shard_size": int(shard_size), "generator": generator or {},
             "license": license, "description": description,
@@ -186,21 +196,21 @@ class DatasetWriter:
             "compression": compression,
         }
         json.dumps(self.config)  # fail early on a config that cannot be recorded
-        card = self.root / CARD_NAME
-        if card.exists():
-            if not overwrite:
-                raise FileExistsError(f"{self.root} already holds a finished dataset (overwrite=True replaces it)")
-            self._remove_existing()
-        self.shard_dir.mkdir(parents=True, exist_ok=True)
+        state = check_out(self.final, DATASET_OUTPUT.with_entries(*side_files), overwrite)
+        self.root = staging_path(self.final) if state == "finished" else self.final
+        if self.root != self.final and (self.root / CARD_NAME).exists():
+            shutil.rmtree(self.root)  # a staged write that finished but was never swapped in: start it again
+        self.shard_dir = self.root / SHARD_DIR
         progress = self.root / PROGRESS_NAME
-        if progress.exists():
-            previous = json.loads(progress.read_text())
-            if previous != json.loads(json.dumps(self.config)):
+        if progress.exists() and _read_progress(progress) != json.loads(json.dumps(self.config)):
+            if not overwrite:
                 raise ValueError(
                     f"{self.root} holds an unfinished dataset written with a different configuration; "
-                    f"delete the directory or rerun with the original settings ({progress})"
+                    f"rerun with the original settings, or pass --overwrite to start it again ({progress})"
                 )
-        else:
+            _clear_unfinished(self.root)  # ours (an unfinished write of another configuration): start again
+        self.shard_dir.mkdir(parents=True, exist_ok=True)
+        if not progress.exists():
             progress.write_text(json.dumps(self.config, indent=1))
         for stale in self.shard_dir.glob(".*.partial"):
             stale.unlink()
@@ -237,13 +247,6 @@ class DatasetWriter:
     def shard_path(self, number: int) -> Path:
         """Where shard ``number`` of this dataset is (or will be) written."""
         return self.shard_dir / _shard_name(number)
-
-    def _remove_existing(self) -> None:
-        for p in (self.root / CARD_NAME, self.root / INDEX_NAME, self.root / PROGRESS_NAME):
-            p.unlink(missing_ok=True)
-        if self.shard_dir.exists():
-            for p in self.shard_dir.iterdir():
-                p.unlink()
 
     def _check_layout(self, what: str, fields: list[str], resolution: tuple[int, int]) -> None:
         if self._fields is None:
@@ -339,7 +342,17 @@ class DatasetWriter:
         tmp.write_text(json.dumps(card, indent=1))
         os.replace(tmp, self.root / CARD_NAME)
         (self.root / PROGRESS_NAME).unlink(missing_ok=True)
+        if self.root != self.final:  # replacing a finished dataset: the new one is complete, swap it in
+            swap_in(self.root, self.final)
+            self.root, self.shard_dir = self.final, self.final / SHARD_DIR
         return self.root / CARD_NAME
+
+    def discard_if_empty(self) -> bool:
+        """After a failure: remove what this write created when it finished no shard (nothing to resume), so
+        that bad input leaves no trace; returns whether it did.  Finished shards are always kept."""
+        if self._adopted:
+            return False
+        return discard_unstarted(self.root)
 
     def __enter__(self) -> DatasetWriter:
         return self
@@ -347,7 +360,38 @@ class DatasetWriter:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
             self.close()
-        # on error: completed shards stay, the in-progress buffer is dropped; a rerun resumes
+        else:  # completed shards stay, the in-progress buffer is dropped; a rerun resumes
+            self.discard_if_empty()
+
+
+def _read_progress(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return None
+
+
+def _clear_unfinished(root: Path) -> None:
+    """Remove an unfinished write's files from ``root`` (progress file, shards, partial card)."""
+    for name in (PROGRESS_NAME, f".{CARD_NAME}.partial", INDEX_NAME):
+        (root / name).unlink(missing_ok=True)
+    shutil.rmtree(root / SHARD_DIR, ignore_errors=True)
+
+
+def discard_unstarted(root) -> bool:
+    """Remove an unfinished dataset write at ``root`` that holds no finished shard (its progress file, its
+    partial shards, and ``root`` itself when that leaves it empty); returns whether it did.  A finished dataset,
+    a folder with finished shards or with anything else is left alone."""
+    root = Path(root)
+    shard_dir = root / SHARD_DIR
+    if not (root / PROGRESS_NAME).is_file() or (root / CARD_NAME).exists():
+        return False
+    if shard_dir.is_dir() and any(not p.name.endswith(".partial") for p in shard_dir.iterdir()):
+        return False
+    _clear_unfinished(root)
+    with contextlib.suppress(OSError):
+        root.rmdir()  # only when empty
+    return True
 
 
 class HumanDepthDataset(DepthDataset):

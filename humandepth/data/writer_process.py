@@ -34,10 +34,15 @@ import sys
 import traceback
 from collections.abc import Callable
 from multiprocessing import resource_tracker, shared_memory
+from pathlib import Path
 
 import numpy as np
 
+from humandepth.data.remote import is_remote
 from humandepth.data.sample import Sample
+from humandepth.data.store import discard_unstarted
+from humandepth.errors import USER_ERRORS, UserError, message
+from humandepth.outdir import staging_path
 
 # (name, shape, dtype str) for every array of one item, in slot order
 Layout = list[tuple[str, tuple[int, ...], str]]
@@ -114,7 +119,8 @@ def _child_main(writer_kwargs: dict, make_sample: Callable, jobs, free, results,
                 results.put(("aborted", None))
                 return
     except BaseException as exc:  # reported to the producer, which raises it there
-        results.put(("error", f"{current}: {type(exc).__name__}: {exc}", traceback.format_exc()))
+        user = message(exc) if isinstance(exc, USER_ERRORS) else None  # bad input: one line, no traceback
+        results.put(("error", f"{current}: {type(exc).__name__}: {exc}", traceback.format_exc(), user, current))
     finally:
         if shm is not None:
             try:
@@ -170,11 +176,19 @@ class BackgroundDatasetWriter:
             msg = None
         if msg is not None and msg[0] == "error":
             self._closed = True
-            raise RuntimeError(f"dataset writer for {self.root} failed at {msg[1]}\n{msg[2]}")
+            self._raise_error(msg)
         if not self._proc.is_alive():
             self._closed = True
             raise RuntimeError(f"dataset writer process for {self.root} died (exit code {self._proc.exitcode}); "
                                f"finished shards are kept, rerun to resume")
+
+    def _raise_error(self, msg: tuple) -> None:
+        """Raise the child's error here: bad input (a ``ValueError``, ``OSError`` ...) as one line naming the
+        sample, anything else with the child's traceback."""
+        _, where, trace, user, current = msg
+        if user is not None:
+            raise UserError(f"dataset {self.root}: {current}: {user}")
+        raise RuntimeError(f"dataset writer for {self.root} failed at {where}\n{trace}")
 
     def _free_slot(self) -> int:
         while True:
@@ -215,7 +229,7 @@ class BackgroundDatasetWriter:
                     if not self._proc.is_alive():
                         self._raise_child_error()
             if msg[0] == "error":
-                raise RuntimeError(f"dataset writer for {self.root} failed at {msg[1]}\n{msg[2]}")
+                self._raise_error(msg)
             self.card = msg[1]
             return self.card
         finally:
@@ -223,12 +237,16 @@ class BackgroundDatasetWriter:
             self._shutdown()
 
     def abort(self) -> None:
-        """Stop the child without closing the dataset (finished shards stay; a rerun resumes)."""
+        """Stop the child without closing the dataset (finished shards stay; a rerun resumes; a write that
+        finished no shard leaves nothing behind)."""
         if not self._closed:
             self._closed = True
             if self._proc.is_alive():
                 self._jobs.put(("abort",))
         self._shutdown()
+        if not is_remote(self.root):
+            for folder in (Path(self.root), staging_path(self.root)):
+                discard_unstarted(folder)
 
     def _shutdown(self) -> None:
         self._proc.join(timeout=30)

@@ -172,7 +172,8 @@ def _fuse(args) -> int:
         for inp, out in zip(args.inputs, outs, strict=True):
             print(json.dumps(fuse_take(inp, out, cfg, quiet=args.quiet, **options)), flush=True)
         return 0
-    from humandepth.scale.executor import Progress, Task, make_executor
+    from humandepth.progress import Progress
+    from humandepth.scale.executor import Task, make_executor
 
     tasks = [Task(key=f"fuse-take-{k:04d}", fn=fuse_take,
                   args=(str(Path(inp).resolve()), out if is_remote(out) else str(Path(out).resolve()), cfg),

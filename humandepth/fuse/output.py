@@ -32,20 +32,22 @@ from humandepth.fuse.surface import write_ply
 REPORT_NAME = "fusion_report.json"
 MESH_NAME = "fused_mesh.ply"
 PERSON_MESH_NAME = "person_mesh.ply"
+SIDE_FILES = (REPORT_NAME, MESH_NAME, PERSON_MESH_NAME, f".{REPORT_NAME}.partial")  # beside the dataset
 
 
 def check_out(out, overwrite: bool):
-    """Refuse early (before any work) to replace a finished dataset without ``overwrite``.  Returns ``out`` as
-    a Path, or as the URL string for object storage (whose writer refuses a finished dataset itself)."""
+    """Refuse early (before any work) a ``--out`` that is a file, holds other files, or holds a finished dataset
+    without ``overwrite`` (:func:`humandepth.outdir.check_out`).  Returns ``out`` as a Path, or as the URL string
+    for object storage (whose writer refuses a finished dataset itself)."""
     from humandepth.data.remote import is_remote
 
     if is_remote(out):
         return str(out).rstrip("/")
+    from humandepth.data.store import DATASET_OUTPUT
+    from humandepth.outdir import check_out as check_out_dir
+
     out = Path(out)
-    if (out / "dataset.json").exists() and not overwrite:
-        raise FileExistsError(f"{out} already holds a dataset; choose a new --out or pass --overwrite")
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"--out {out} exists and is not a directory")
+    check_out_dir(out, DATASET_OUTPUT.with_entries(*SIDE_FILES), overwrite)
     return out
 
 
@@ -79,7 +81,7 @@ def write_result(result: FusionResult, seq, out, overwrite: bool = False, name: 
                        generator=json.loads(json.dumps(generator, default=_json_default)),
                        license="as the input recording",
                        description="TSDF-fused ground truth (Open3D VoxelBlockGrid, mesh ray-cast per colour frame)",
-                       base_detail_filter=DEFAULT_FILTER, overwrite=overwrite) as writer:
+                       base_detail_filter=DEFAULT_FILTER, overwrite=overwrite, side_files=SIDE_FILES) as writer:
         for ft in result.frames:
             if ft.id in writer.done_ids:
                 continue
@@ -98,7 +100,7 @@ def write_result(result: FusionResult, seq, out, overwrite: bool = False, name: 
         report = {**report, "output": {"dataset": str(out), "mesh": MESH_NAME, "person_mesh": PERSON_MESH_NAME,
                                        "samples": len(result.frames)}}
         with tempfile.TemporaryDirectory(prefix="humandepth-fuse-") as tmpdir:
-            side = Path(tmpdir) if remote else out
+            side = Path(tmpdir) if remote else Path(writer.root)  # beside the card (staged when replacing)
             _write_side_files(result, report, side)
             if remote:
                 for file in (MESH_NAME, PERSON_MESH_NAME, REPORT_NAME):

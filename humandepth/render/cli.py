@@ -98,6 +98,10 @@ def _run(args) -> int:
         from humandepth.render.bodies.smplx_body import resolve_model
 
         resolve_model(args.smplx_model_path)
+    if args.body == "scan":
+        from humandepth.render.bodies.scan import ScanSource
+
+        ScanSource(scan_dir)  # a folder without scans fails here, before anything is created
     if args.backgrounds:
         from humandepth.render.appearance import list_background_images
 

@@ -22,7 +22,6 @@ process exits at once (``os._exit(1)``), as a crashed worker would; the retry fi
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,27 +208,3 @@ def make_executor(kind: str = "local", address: str | None = None, max_retries: 
             raise ValueError("--address is only used with --executor ray")
         return LocalExecutor()
     return RayExecutor(address, max_retries=max_retries, num_cpus=num_cpus)
-
-
-class Progress:
-    """Counts finished work units and prints ``LABEL: done/total UNIT, rate/s, ETA`` on stderr now and then."""
-
-    def __init__(self, label: str, total: int, unit: str = "samples", enabled: bool = True, every_s: float = 1.0):
-        import sys
-
-        self.label, self.total, self.unit, self.enabled, self.every_s = label, total, unit, enabled, every_s
-        self.stream = sys.stderr
-        self.done = 0
-        self.t0 = self.last = time.perf_counter()
-
-    def update(self, n: int, note: str = "") -> None:
-        self.done += n
-        now = time.perf_counter()
-        if self.enabled and (now - self.last >= self.every_s or self.done >= self.total):
-            self.last = now
-            rate = self.done / max(now - self.t0, 1e-9)
-            eta = (self.total - self.done) / rate if rate > 0 else float("inf")
-            eta_s = "?" if eta == float("inf") else f"{eta:.0f}s"
-            extra = f"  ({note})" if note else ""
-            print(f"{self.label}: {self.done}/{self.total} {self.unit}  {rate:.2f} {self.unit}/s  ETA {eta_s}{extra}",
-                  file=self.stream, flush=True)
