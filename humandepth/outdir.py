@@ -37,19 +37,25 @@ class OutputKind:
         what: its name in messages (``"dataset"``, ``"leaderboard"``).
         marker: the file a finished output holds (written last).
         entries: glob patterns of every top-level entry this kind of output may hold (the marker included).
+        folders_with: also any top-level folder that holds a file of this name (an export's per-sample folders,
+            whose names are sample ids).
     """
 
     what: str
     marker: str
     entries: tuple[str, ...]
+    folders_with: str | None = None
 
-    def owns(self, name: str) -> bool:
-        """Whether a top-level entry called ``name`` may have been written by this kind of output."""
-        return name == self.marker or any(fnmatch.fnmatchcase(name, p) for p in self.entries)
+    def owns(self, entry: Path) -> bool:
+        """Whether the top-level ``entry`` of an output folder may have been written by this kind of output."""
+        name = entry.name
+        if name == self.marker or any(fnmatch.fnmatchcase(name, p) for p in self.entries):
+            return True
+        return self.folders_with is not None and entry.is_dir() and (entry / self.folders_with).is_file()
 
     def with_entries(self, *patterns: str) -> OutputKind:
         """This kind, also owning ``patterns`` (side files some producers add, e.g. ``preview.png``)."""
-        return OutputKind(self.what, self.marker, (*self.entries, *patterns))
+        return OutputKind(self.what, self.marker, (*self.entries, *patterns), self.folders_with)
 
 
 def staging_path(out) -> Path:
@@ -112,8 +118,8 @@ def check_out(out, kind: OutputKind, overwrite: bool) -> str:
         raise FileExistsError(f"--out {out} is a broken symbolic link")
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"--out {out} is a file, not a folder; choose a folder (new or empty)")
-    entries = sorted(p.name for p in out.iterdir()) if out.exists() else []
-    foreign = [n for n in entries if not kind.owns(n)]
+    entries = sorted(out.iterdir()) if out.exists() else []
+    foreign = [p.name for p in entries if not kind.owns(p)]
     if foreign:
         more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
         raise FileExistsError(
@@ -126,6 +132,17 @@ def check_out(out, kind: OutputKind, overwrite: bool) -> str:
                                   "--overwrite to replace it")
         return "finished"
     return "unfinished" if entries else "new"
+
+
+def check_out_whole(out, kind: OutputKind, overwrite: bool) -> str:
+    """:func:`check_out` for an output written all at once (:func:`staged`): there, a folder with ``kind``'s
+    file names but no marker (someone's own ``index.html``) is not an interrupted write, so it is refused too,
+    unless ``overwrite``."""
+    state = check_out(out, kind, overwrite)
+    if state == "unfinished" and not overwrite:
+        raise FileExistsError(f"--out {out} holds files but no {kind.marker}, so it is not a finished {kind.what}; "
+                              "choose a new or empty folder, or pass --overwrite to replace them")
+    return state
 
 
 def swap_in(staging, out) -> Path:
@@ -151,12 +168,9 @@ def swap_in(staging, out) -> Path:
 def staged(out, kind: OutputKind, overwrite: bool) -> Iterator[Path]:
     """Build an output of ``kind`` for ``out`` all at once: yields the (empty) staging folder to write into,
     which becomes ``out`` when the block ends without an error; on an error (or Ctrl-C) it is removed and
-    ``out`` is as it was.  ``out`` is checked first (:func:`check_out`); a folder with ``kind``'s files but no
-    marker (someone's own ``index.html``, a copy cut short) is refused too."""
+    ``out`` is as it was.  ``out`` is checked first (:func:`check_out_whole`)."""
     out = Path(out)
-    if check_out(out, kind, overwrite) == "unfinished":
-        raise FileExistsError(f"--out {out} holds files but no {kind.marker}, so it is not a finished {kind.what}; "
-                              "choose a new or empty folder (nothing was changed)")
+    check_out_whole(out, kind, overwrite)
     staging = staging_path(out)
     _remove(staging)  # left by an interrupted run
     staging.mkdir(parents=True)

@@ -127,7 +127,7 @@ def test_noisy_and_degenerate_methods(setup, tmp_path):
 
 
 def test_refusals(setup, tmp_path):
-    with pytest.raises(FileExistsError, match="already holds a benchmark run"):
+    with pytest.raises(FileExistsError, match="already holds a finished benchmark run"):
         run_benchmark(setup["ds"], setup["exact"], ["tang2019"], setup["run"], progress=False)
     rel = write_predictions(tmp_path / "rel.h5", setup["gt"], method="rel", depth_kind="relative")
     with pytest.raises(ValueError, match="protocol 'metric' cannot score"):

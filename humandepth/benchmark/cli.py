@@ -43,7 +43,11 @@ def register(sub) -> None:
                    help="scoring processes (default: 1 for small datasets, else the CPU count, max 8)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap intervals (default 0)")
     p.add_argument("--thumbnails", type=int, default=4, help="fixed samples with error-map thumbnails (default 4)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing run in --out")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing run in --out (swapped in when the new one is complete)")
+    p.add_argument("--allow-other-dataset", action="store_true",
+                   help="score a predictions file although it records (dataset_sha256) that it was made on another "
+                   "dataset (refused by default: ids can match by name only)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     from humandepth.scale.options import add_executor_options
 
@@ -61,7 +65,9 @@ def register(sub) -> None:
         formatter_class=RAW,
     )
     p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run directories (each holds summary.json)")
-    p.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="output folder (new or empty; written beside it and moved in when complete)")
+    p.add_argument("--overwrite", action="store_true", help="replace a leaderboard already in --out")
     p.set_defaults(func=_leaderboard)
 
 
@@ -72,6 +78,10 @@ def _benchmark(args) -> int:
     from humandepth.scale.options import check_executor_options
 
     check_executor_options(args)
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    if args.thumbnails < 0:
+        raise ValueError(f"--thumbnails must be >= 0, got {args.thumbnails}")
     protocols = list(dict.fromkeys(args.protocol))
     if "all" in protocols:  # every protocol that applies to the file's depth_kind
         from humandepth.data import Predictions
@@ -87,7 +97,8 @@ def _benchmark(args) -> int:
     dataset = open_dataset(args.dataset)
     summary = run_benchmark(dataset, args.predictions, protocols, args.out, workers=args.workers, seed=args.seed,
                             n_thumbnails=args.thumbnails, progress=not args.quiet, overwrite=args.overwrite,
-                            executor=args.executor, address=args.address, max_retries=args.max_retries)
+                            executor=args.executor, address=args.address, max_retries=args.max_retries,
+                            allow_other_dataset=args.allow_other_dataset)
     for name, entry in summary["protocols"].items():
         first = entry["ci95"]["metric"]
         value, ci = entry["metrics"][first], entry["ci95"]
@@ -102,6 +113,6 @@ def _benchmark(args) -> int:
 def _leaderboard(args) -> int:
     from humandepth.benchmark.leaderboard import write_leaderboard
 
-    paths = write_leaderboard(args.runs, args.out)
+    paths = write_leaderboard(args.runs, args.out, overwrite=args.overwrite)
     print(f"wrote {paths['md']}, {paths['csv']}, {paths['html']}")
     return 0

@@ -22,8 +22,11 @@ import numpy as np
 
 from humandepth.benchmark.images import ERROR_MAP_MAX_M, css_gradient
 from humandepth.benchmark.paired import MIN_PAIRED_SAMPLES, PairedDifference, paired_difference
+from humandepth.outdir import OutputKind, check_out_whole, staged
 
 SUMMARY_NAME = "summary.json"
+# what a leaderboard folder holds; anything else there is someone else's and never replaced
+LEADERBOARD_OUTPUT = OutputKind("leaderboard", "leaderboard.csv", ("leaderboard.md", "index.html", "thumbs"))
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
            "#bcbd22")
 
@@ -47,6 +50,10 @@ def load_run(run_dir) -> Run:
     import pandas as pd
 
     run_dir = Path(run_dir)
+    if run_dir.is_file():
+        hint = f"pass the run folder {run_dir.parent}" if run_dir.name == SUMMARY_NAME else \
+            "pass a run folder written by `humandepth benchmark ... --out DIR`"
+        raise ValueError(f"{run_dir} is a file; {hint}")
     path = run_dir / SUMMARY_NAME
     if not path.is_file():
         raise FileNotFoundError(f"{run_dir} is not a benchmark run: {SUMMARY_NAME} is missing "
@@ -502,12 +509,23 @@ def render_html(runs: list[Run], thumb_paths: dict, rgb_paths: dict, paired: dic
     return "\n".join(out)
 
 
-def write_leaderboard(run_dirs, out_dir) -> dict[str, Path]:
-    """Merge ``run_dirs`` into ``out_dir``: leaderboard.md, leaderboard.csv, index.html and copied thumbnails."""
+def write_leaderboard(run_dirs, out_dir, overwrite: bool = False) -> dict[str, Path]:
+    """Merge ``run_dirs`` into ``out_dir``: leaderboard.md, leaderboard.csv, index.html and copied thumbnails.
+
+    The folder is written beside ``out_dir`` and moved there when complete; a leaderboard already there (or a
+    folder of the same file names, such as someone's ``index.html``) is replaced only with ``overwrite``, and a
+    folder holding anything else is refused (:func:`humandepth.outdir.staged`).  Returns the final paths."""
+    final = Path(out_dir)
+    check_out_whole(final, LEADERBOARD_OUTPUT, overwrite)  # before the runs are read
     runs = [load_run(d) for d in run_dirs]
     check_compatible(runs)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    with staged(final, LEADERBOARD_OUTPUT, overwrite) as tmp:
+        _write_board(runs, tmp)
+    return {"md": final / "leaderboard.md", "csv": final / "leaderboard.csv", "html": final / "index.html"}
+
+
+def _write_board(runs: list[Run], out_dir: Path) -> None:
+    """leaderboard.md, leaderboard.csv, index.html and the thumbnails they show, into ``out_dir``."""
     thumb_paths, rgb_paths = {}, {}
     for i, r in enumerate(runs):
         for t in r.summary.get("thumbnails", []):
@@ -529,4 +547,3 @@ def write_leaderboard(run_dirs, out_dir) -> dict[str, Path]:
     paths["md"].write_text(render_markdown(runs, paired))
     leaderboard_frame(runs, paired).to_csv(paths["csv"], index=False)
     paths["html"].write_text(render_html(runs, thumb_paths, rgb_paths, paired), encoding="utf-8")
-    return paths

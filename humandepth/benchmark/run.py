@@ -44,6 +44,8 @@ from humandepth.benchmark.images import ERROR_MAP_MAX_M, save_error_thumbnail, s
 from humandepth.benchmark.protocols import Protocol, SampleView, add_sums, make_protocol
 from humandepth.benchmark.reading import read_ground_truth
 from humandepth.benchmark.validate import SubmissionError, check_ids, check_sample
+from humandepth.outdir import OutputKind, check_out_whole, staged
+from humandepth.progress import Progress
 
 SUMMARY_NAME = "summary.json"
 PER_SAMPLE_NAME = "per_sample.csv"
@@ -56,6 +58,9 @@ ERROR_MAP_PREFERENCE = ("tang2019", "affine", "metric", "detail")  # whose align
 DEPTH_ERROR_PROTOCOLS = ("tang2019", "affine", "metric")  # those with a cumulative |error| curve
 SUMMARY_FORMAT = "1.0"
 SCORE_BLOCK = 16  # samples per scoring block (one fork-pool chunk or Ray task); fixed so sums merge identically
+# what a run folder holds (anything else there is someone else's and is never replaced)
+RUN_OUTPUT = OutputKind("benchmark run", SUMMARY_NAME, (PER_SAMPLE_NAME, CUMULATIVE_NAME, LEADERBOARD_MD, THUMB_DIR,
+                                                        f".{SUMMARY_NAME}.partial"))
 
 
 def thumbnail_ids(ids: list[str], k: int = N_THUMBNAILS) -> list[str]:
@@ -181,21 +186,6 @@ def _chunks(ids: list[str], size: int) -> list[list[str]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
-class _Progress:
-    def __init__(self, total: int, enabled: bool, every_s: float = 2.0):
-        self.total, self.enabled, self.every_s = total, enabled, every_s
-        self.t0 = self.last = time.perf_counter()
-        self.done = 0
-
-    def update(self, n: int) -> None:
-        self.done += n
-        now = time.perf_counter()
-        if self.enabled and (now - self.last >= self.every_s or self.done == self.total):
-            self.last = now
-            rate = self.done / max(now - self.t0, 1e-9)
-            print(f"benchmark: {self.done}/{self.total} samples, {rate:.1f} samples/s", file=sys.stderr, flush=True)
-
-
 def _json_clean(x):
     """NaN/inf -> None and numpy scalars -> Python, recursively (summary.json stays strict JSON)."""
     if isinstance(x, dict):
@@ -227,7 +217,7 @@ def _detail_filter(dataset):
     return BaseDetailFilter.from_dict(spec) if spec else None
 
 
-def _score_with_executor(job: _Job, blocks: list[list[str]], result: _Chunk, bar: _Progress, executor, address,
+def _score_with_executor(job: _Job, blocks: list[list[str]], result: _Chunk, bar: Progress, executor, address,
                          max_retries: int, workers: int | None) -> tuple[int, str]:
     """Score ``blocks`` as tasks of ``executor`` (Ray: one task per block) and merge them into ``result`` in block
     order.  Returns (the executor's parallelism, its name)."""
@@ -264,30 +254,33 @@ def _auto_workers(n: int) -> int:
 def run_benchmark(dataset, predictions, protocols, out_dir, *, workers: int | None = None, seed: int = 0,
                   n_thumbnails: int = N_THUMBNAILS, bootstrap_resamples: int = BOOTSTRAP_RESAMPLES,
                   progress: bool = True, overwrite: bool = False, executor="local", address: str | None = None,
-                  max_retries: int = 3) -> dict:
+                  max_retries: int = 3, allow_other_dataset: bool = False) -> dict:
     """Validate and score ``predictions`` on ``dataset``; write the run directory; return the summary dict.
 
     Args:
         dataset: a :class:`humandepth.data.DepthDataset` (e.g. from ``open_dataset``).
         predictions: path of a predictions file, or an open :class:`humandepth.data.Predictions`.
         protocols: protocol names (see :data:`humandepth.benchmark.protocols.PROTOCOL_NAMES`), in table order.
-        out_dir: the run directory (created).  An existing run there is only replaced with ``overwrite``.
+        out_dir: the run directory.  It is written beside ``out_dir`` and moved there when complete; an existing
+            run there is only replaced with ``overwrite``; a folder holding anything else is refused.
         workers: scoring processes; None picks 1 for small datasets, else the number of CPUs (max 8).  With
             ``executor="ray"`` and no ``address``: the CPUs of the local Ray cluster started here (None: all).
         seed: seed of the bootstrap intervals (recorded).
         n_thumbnails: how many fixed samples get RGB / error-map thumbnails.
         bootstrap_resamples: resamples of each protocol's bootstrap interval.
         progress: print samples/s to stderr while scoring.
-        overwrite: replace an existing run in ``out_dir``.
+        overwrite: replace an existing run in ``out_dir`` (when the new one is complete).
         executor: ``"local"``, ``"ray"`` (one Ray task per block of :data:`SCORE_BLOCK` samples) or an
             :class:`humandepth.scale.executor.Executor` (left open for the caller).
         address, max_retries: the Ray cluster and retries of a dead worker's task (see
             :class:`humandepth.scale.executor.RayExecutor`).
+        allow_other_dataset: score a predictions file whose ``dataset_sha256`` attribute names another dataset
+            (refused by default: its ids may match by name only).
 
     Raises:
         SubmissionError (a ValueError): the predictions do not match the dataset; lists every problem.
         ValueError: an unknown protocol, or one that cannot score this ``depth_kind``.
-        FileExistsError: ``out_dir`` already holds a run and ``overwrite`` is False.
+        FileExistsError: ``out_dir`` already holds a run and ``overwrite`` is False, or holds other files.
     """
     from humandepth.data.predictions import Predictions
     from humandepth.data.store import sha256_file
@@ -297,13 +290,18 @@ def run_benchmark(dataset, predictions, protocols, out_dir, *, workers: int | No
     names = list(dict.fromkeys(protocols))
     if not names:
         raise ValueError("no protocol given; choose one or more of tang2019, affine, metric, detail")
+    if workers is not None and workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {workers}")
+    if n_thumbnails < 0:
+        raise ValueError(f"--thumbnails must be >= 0, got {n_thumbnails}")
+    if bootstrap_resamples < 0:
+        raise ValueError(f"bootstrap_resamples must be >= 0, got {bootstrap_resamples}")
     out_dir = Path(out_dir)
-    if (out_dir / SUMMARY_NAME).exists() and not overwrite:
-        raise FileExistsError(f"{out_dir} already holds a benchmark run ({SUMMARY_NAME}); choose another --out "
-                              "or pass --overwrite")
+    check_out_whole(out_dir, RUN_OUTPUT, overwrite)
     pred_path = Path(predictions.path if isinstance(predictions, Predictions) else predictions)
     with Predictions(pred_path) as preds:
         method, depth_kind, pred_ids, pred_attrs = preds.method, preds.depth_kind, preds.ids, preds.attrs
+    check_made_on(pred_path, pred_attrs, dataset, allow_other_dataset)
     protos = [make_protocol(n, _detail_filter(dataset)) for n in names]
     for p in protos:
         p.check_kind(depth_kind, f"predictions file {pred_path} (method {method!r})")
@@ -325,7 +323,7 @@ def run_benchmark(dataset, predictions, protocols, out_dir, *, workers: int | No
 
     todo = [i for i in ids if i not in missing]
     result = _Chunk(problems=[(sid, "no prediction in the file (missing /depth/<id>)") for sid in idcheck.missing])
-    bar = _Progress(len(todo), progress)
+    bar = Progress("benchmark", len(todo), enabled=progress, every_s=2.0)
     blocks = _chunks(todo, SCORE_BLOCK)
     try:
         if executor != "local":
@@ -335,7 +333,7 @@ def run_benchmark(dataset, predictions, protocols, out_dir, *, workers: int | No
             executor_name = "local"
             if address:
                 raise ValueError("--address is only used with --executor ray")
-            n_workers = _auto_workers(len(todo)) if workers is None else max(1, int(workers))
+            n_workers = _auto_workers(len(todo)) if workers is None else int(workers)
             if n_workers == 1:
                 for chunk in blocks:
                     _merge(result, _score_ids(chunk))
@@ -360,57 +358,18 @@ def run_benchmark(dataset, predictions, protocols, out_dir, *, workers: int | No
     import pandas as pd
 
     table = pd.DataFrame(result.rows).sort_values("id", kind="stable").reset_index(drop=True)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / SUMMARY_NAME).unlink(missing_ok=True)  # a half-replaced run never looks complete
-    for stale in [out_dir / CUMULATIVE_NAME, *(out_dir / THUMB_DIR).glob("*_[0-9][0-9].png")]:
-        stale.unlink(missing_ok=True)  # left by a replaced run, and not necessarily rewritten by this one
-    table.to_csv(out_dir / PER_SAMPLE_NAME, index=False)
-
-    summary_protocols = {}
-    curves = []
-    for k, p in enumerate(protos):
-        cols = [f"{p.name}.{m}" for m in p.metric_names]
-        values = table[cols].to_numpy(np.float64)
-        nan_rows = ~np.all(np.isfinite(values), axis=1)
-        first = values[:, 0]
-        low, high = bootstrap_ci(first, seed + k, bootstrap_resamples)
-        entry = {
-            "version": p.version,
-            "description": p.description,
-            "config": p.config(),
-            "metrics": {m: float(np.nanmean(values[:, j])) if np.isfinite(values[:, j]).any() else float("nan")
-                        for j, m in enumerate(p.metric_names)},
-            "pooled": p.pooled(result.sums.get(p.name, {})),
-            "ci95": {"metric": p.metric_names[0], "low": low, "high": high, "resamples": bootstrap_resamples,
-                     "seed": seed + k},
-            "higher_is_better": sorted(p.higher_is_better),
-            "n_samples": len(table),
-            "n_nan": int(nan_rows.sum()),
-            "nan_samples": {sid: note for sid, note in zip(table["id"][nan_rows], table[f"{p.name}.note"][nan_rows],
-                                                           strict=True)},
-        }
-        if p.name == "affine":
-            entry["n_degenerate"] = int(np.nansum(table["affine.degenerate"].to_numpy(np.float64)))
-        summary_protocols[p.name] = entry
-        hist = result.sums.get(p.name, {}).get("hist")
-        if p.name in DEPTH_ERROR_PROTOCOLS and hist is not None:
-            for edge, frac in zip(_metrics.cumulative_edges_m(), _metrics.cumulative_from_histogram(hist), strict=True):
-                curves.append({"protocol": p.name, "error_m": round(float(edge), 6), "cumulative_pct": 100.0 * frac})
-    if curves:
-        pd.DataFrame(curves).to_csv(out_dir / CUMULATIVE_NAME, index=False)
-
+    summary_protocols, curves = _summarise(table, result.sums, protos, seed, bootstrap_resamples)
+    thumb_files = {}  # path in the run folder -> (which image, array)
     thumb_entries = []
-    if thumbs:
-        (out_dir / THUMB_DIR).mkdir(exist_ok=True)
     for k, sid in enumerate(thumbs):
         entry = {"id": sid}
         err, rgb = result.maps.get(sid, (None, None))
         if rgb is not None:
             entry["rgb"] = f"{THUMB_DIR}/rgb_{k:02d}.png"
-            save_rgb_thumbnail(rgb, out_dir / entry["rgb"])
+            thumb_files[entry["rgb"]] = ("rgb", rgb)
         if err is not None:
             entry["error"] = f"{THUMB_DIR}/error_{k:02d}.png"
-            save_error_thumbnail(err, out_dir / entry["error"])
+            thumb_files[entry["error"]] = ("error", err)
         thumb_entries.append(entry)
 
     from humandepth import __version__
@@ -441,11 +400,78 @@ def run_benchmark(dataset, predictions, protocols, out_dir, *, workers: int | No
                 "executor": executor_name,
                 "elapsed_s": round(elapsed, 3), "samples_per_s": round(len(ids) / max(elapsed, 1e-9), 2)},
     }
-    tmp = out_dir / f".{SUMMARY_NAME}.partial"
-    tmp.write_text(json.dumps(_json_clean(summary), indent=1, allow_nan=False))
-    os.replace(tmp, out_dir / SUMMARY_NAME)
+    _write_run(out_dir, overwrite, table, curves, thumb_files, summary)
+    return summary
+
+
+def _summarise(table, sums: dict, protos: list[Protocol], seed: int, resamples: int) -> tuple[dict, list[dict]]:
+    """Per protocol its summary entry (means, pooled values, bootstrap interval, NaN samples), and the rows of
+    the cumulative error curves (``protocol``, ``error_m``, ``cumulative_pct``)."""
+    summary_protocols = {}
+    curves = []
+    for k, p in enumerate(protos):
+        cols = [f"{p.name}.{m}" for m in p.metric_names]
+        values = table[cols].to_numpy(np.float64)
+        nan_rows = ~np.all(np.isfinite(values), axis=1)
+        first = values[:, 0]
+        low, high = bootstrap_ci(first, seed + k, resamples)
+        entry = {
+            "version": p.version,
+            "description": p.description,
+            "config": p.config(),
+            "metrics": {m: float(np.nanmean(values[:, j])) if np.isfinite(values[:, j]).any() else float("nan")
+                        for j, m in enumerate(p.metric_names)},
+            "pooled": p.pooled(sums.get(p.name, {})),
+            "ci95": {"metric": p.metric_names[0], "low": low, "high": high, "resamples": resamples,
+                     "seed": seed + k},
+            "higher_is_better": sorted(p.higher_is_better),
+            "n_samples": len(table),
+            "n_nan": int(nan_rows.sum()),
+            "nan_samples": {sid: note for sid, note in zip(table["id"][nan_rows], table[f"{p.name}.note"][nan_rows],
+                                                           strict=True)},
+        }
+        if p.name == "affine":
+            entry["n_degenerate"] = int(np.nansum(table["affine.degenerate"].to_numpy(np.float64)))
+        summary_protocols[p.name] = entry
+        hist = sums.get(p.name, {}).get("hist")
+        if p.name in DEPTH_ERROR_PROTOCOLS and hist is not None:
+            for edge, frac in zip(_metrics.cumulative_edges_m(), _metrics.cumulative_from_histogram(hist), strict=True):
+                curves.append({"protocol": p.name, "error_m": round(float(edge), 6), "cumulative_pct": 100.0 * frac})
+    return summary_protocols, curves
+
+
+def _write_run(out_dir: Path, overwrite: bool, table, curves: list[dict], thumb_files: dict, summary: dict) -> None:
+    """Write the run folder: beside ``out_dir``, moved there when complete (:func:`humandepth.outdir.staged`), so
+    a failure or an interruption leaves ``out_dir`` as it was."""
+    import pandas as pd
 
     from humandepth.benchmark.leaderboard import load_run, render_markdown
 
-    (out_dir / LEADERBOARD_MD).write_text(render_markdown([load_run(out_dir)]))
-    return summary
+    with staged(out_dir, RUN_OUTPUT, overwrite) as tmp:
+        table.to_csv(tmp / PER_SAMPLE_NAME, index=False)
+        if curves:
+            pd.DataFrame(curves).to_csv(tmp / CUMULATIVE_NAME, index=False)
+        if thumb_files:
+            (tmp / THUMB_DIR).mkdir()
+        for rel, (kind, image) in thumb_files.items():
+            (save_rgb_thumbnail if kind == "rgb" else save_error_thumbnail)(image, tmp / rel)
+        (tmp / SUMMARY_NAME).write_text(json.dumps(_json_clean(summary), indent=1, allow_nan=False))
+        (tmp / LEADERBOARD_MD).write_text(render_markdown([load_run(tmp)]))
+
+
+def check_made_on(pred_path: Path, attrs: dict, dataset, allow_other: bool = False) -> None:
+    """Refuse a predictions file whose ``dataset_sha256`` attribute (written by ``humandepth baselines run``)
+    names another dataset than ``dataset``: ids like ``s0001`` match across datasets by name only, and the
+    scores would be silently meaningless.  ``allow_other`` accepts it (with a warning on stderr)."""
+    made_on = attrs.get("dataset_sha256")
+    if not made_on:
+        return
+    have = dataset.checksum()
+    if made_on == have:
+        return
+    text = (f"predictions file {pred_path} was made on dataset {attrs.get('dataset', '?')!r} "
+            f"(sha256 {made_on[:12]}...), not on {dataset.name!r} (sha256 {have[:12]}...)")
+    if not allow_other:
+        raise ValueError(f"{text}; score it on the dataset it was made on, or pass --allow-other-dataset if the "
+                         "ground truth is the same data")
+    print(f"benchmark: warning: {text}; scoring it anyway (--allow-other-dataset)", file=sys.stderr)

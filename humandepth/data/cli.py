@@ -35,7 +35,9 @@ def register(sub) -> None:
         formatter_class=RAW)
     p.add_argument("path", help="dataset directory or registered name")
     p.add_argument("--format", choices=["folder"], default="folder", help="output format (default: folder)")
-    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--out", required=True, help="output folder (new or empty; written beside it and moved in when "
+                   "complete)")
+    p.add_argument("--overwrite", action="store_true", help="replace a finished export at --out")
     p.set_defaults(func=_export)
 
     p = dsub.add_parser(
@@ -60,26 +62,31 @@ def register(sub) -> None:
 
 
 def _verify(args) -> int:
+    from pathlib import Path
+
     from humandepth.data.open import open_dataset
     from humandepth.data.verify import verify_dataset
 
-    ds = open_dataset(args.path)
-    problems = verify_dataset(ds.root)
+    path = Path(args.path).expanduser()
+    root = path if path.exists() else open_dataset(args.path).root  # a registered name: its local folder
+    problems = verify_dataset(root)  # a damaged card is a problem to list, not a reason to stop
     if problems:
         for p in problems:
             print(f"FAIL {p}")
-        print(f"{ds.root}: {len(problems)} problem(s)", file=sys.stderr)
+        print(f"{root}: {len(problems)} problem(s)", file=sys.stderr)
         return 1
+    ds = open_dataset(root)
     print(f"OK {ds.root}: {len(ds)} samples, format {ds.format}, checksum {ds.checksum()}")
     return 0
 
 
 def _export(args) -> int:
-    from humandepth.data.export import export_folder
+    from humandepth.data.export import check_export_out, export_folder
     from humandepth.data.open import open_dataset
 
+    check_export_out(args.out, args.overwrite)  # before the dataset is opened
     ds = open_dataset(args.path)
-    out = export_folder(ds, args.out)
+    out = export_folder(ds, args.out, overwrite=args.overwrite)
     print(f"exported {len(ds)} samples of {ds.name!r} to {out}")
     return 0
 

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from humandepth.data.conventions import CONVENTIONS
+from humandepth.data.formats.folder import INFO_NAME
 from humandepth.data.images import write_depth_png, write_mask, write_rgb
 from humandepth.data.sample import Sample
+from humandepth.outdir import OutputKind, check_out_whole, staged
+from humandepth.progress import Progress
+
+# an export holds folder.json (written last: its presence means complete) and one folder per sample (named by the
+# sample's id, holding rgb.png); anything else there is someone else's and is never replaced
+EXPORT_OUTPUT = OutputKind("folder export", INFO_NAME, (".*.partial",), folders_with="rgb.png")
 
 
 def export_sample(sample: Sample, out_dir) -> Path:
@@ -49,18 +54,25 @@ def export_sample(sample: Sample, out_dir) -> Path:
     return final
 
 
-def export_folder(dataset, out_dir, progress: bool = True) -> Path:
-    """Export every sample of ``dataset`` (any :class:`DepthDataset`) to ``out_dir`` in the folder format."""
+def check_export_out(out_dir, overwrite: bool = False) -> None:
+    """Refuse, before any work, an ``out_dir`` that is a file, or holds files (an export or not) without
+    ``overwrite`` (:func:`humandepth.outdir.check_out_whole`)."""
+    check_out_whole(out_dir, EXPORT_OUTPUT, overwrite)
+
+
+def export_folder(dataset, out_dir, progress: bool = True, overwrite: bool = False) -> Path:
+    """Export every sample of ``dataset`` (any :class:`DepthDataset`) to ``out_dir`` in the folder format.
+
+    The export is written beside ``out_dir`` and moved there when every sample is written (``folder.json``
+    last), so an export that fails (a damaged sample) or is interrupted leaves nothing under ``out_dir``; a
+    finished export there is replaced only with ``overwrite`` (:func:`humandepth.outdir.staged`)."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     info = {"format": "folder", "name": dataset.name, "kind": dataset.kind, "source_checksum": dataset.checksum(),
             "conventions": CONVENTIONS, "depth_png": "uint16 millimetres, 0 = no value", "count": len(dataset)}
-    t0 = time.perf_counter()
-    n = len(dataset)
-    for i, sample in enumerate(dataset):
-        export_sample(sample, out)
-        if progress and (i + 1 == n or (i + 1) % 50 == 0):
-            rate = (i + 1) / max(time.perf_counter() - t0, 1e-9)
-            print(f"export: {i + 1}/{n} samples ({rate:.1f}/s)", file=sys.stderr)
-    (out / "folder.json").write_text(json.dumps(info, indent=1))
+    bar = Progress("export", len(dataset), enabled=progress, every_s=2.0)
+    with staged(out, EXPORT_OUTPUT, overwrite) as tmp:
+        for sample in dataset:
+            export_sample(sample, tmp)
+            bar.update(1)
+        (tmp / INFO_NAME).write_text(json.dumps(info, indent=1))
     return out

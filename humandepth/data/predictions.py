@@ -35,6 +35,11 @@ class PredictionsWriter:
         if not method:
             raise ValueError("a predictions file needs a method name")
         self.path = Path(path)
+        if self.path.is_dir():  # found now, not when the finished file cannot be renamed onto it
+            raise FileExistsError(f"--out {self.path} is a folder; give the predictions file's name, e.g. "
+                                  f"{self.path / (method + '.h5')}")
+        if self.path.parent.exists() and not self.path.parent.is_dir():
+            raise FileExistsError(f"--out {self.path}: {self.path.parent} is a file, not a folder")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = self.path.with_name(self.path.name + ".partial")
         self._f = h5py.File(self._tmp, "w")
@@ -86,6 +91,9 @@ class Predictions:
 
     def __init__(self, path):
         self.path = Path(path)
+        if self.path.is_dir():
+            raise ValueError(f"--predictions {self.path} is a folder; give the predictions file (.h5) that "
+                             "`humandepth baselines run` or your method wrote")
         if not self.path.is_file():
             raise FileNotFoundError(f"predictions file not found: {self.path}")
         try:

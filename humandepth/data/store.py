@@ -55,6 +55,44 @@ COMPRESSIONS = {
 }
 
 
+CARD_KEYS = ("name", "version", "kind", "count", "resolution", "fields", "conventions", "generator", "license",
+             "shards")
+
+
+def card_problems(card, required: tuple[str, ...] = CARD_KEYS) -> list[str]:
+    """What makes a parsed ``dataset.json`` unusable: not a JSON object, a ``required`` key missing, or a key
+    of the wrong type (``fields`` a list of names, ``resolution`` positive ``height``/``width``, ``count`` a
+    whole number, ``shards`` a list of objects with ``file``, ``sha256`` and ``count``).  Empty: usable."""
+    if not isinstance(card, dict):
+        kind = {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(card), "null")
+        return [f"not a dataset card: a JSON {kind}, not an object"]
+    missing = [k for k in required if k not in card]
+    if missing:
+        return [f"the card lacks {missing}"]
+    problems = []
+    if "fields" in card and not (isinstance(card["fields"], list) and all(isinstance(f, str) for f in card["fields"])):
+        problems.append(f"'fields' must be a list of field names, got {card['fields']!r:.60}")
+    res = card.get("resolution", {"height": 1, "width": 1})
+    if not (isinstance(res, dict) and all(type(res.get(k)) is int and res[k] > 0 for k in ("height", "width"))):
+        problems.append(f"'resolution' must be {{\"height\": H, \"width\": W}} in pixels, got {res!r:.60}")
+    if "count" in card and not (type(card["count"]) is int and card["count"] >= 0):
+        problems.append(f"'count' must be a whole number, got {card['count']!r:.60}")
+    shards = card.get("shards", [])
+    if not isinstance(shards, list):
+        return [*problems, f"'shards' must be a list of shard entries, got {shards!r:.60}"]
+    for i, entry in enumerate(shards):
+        if not isinstance(entry, dict):
+            problems.append(f"shard entry {i} must be an object with file, sha256 and count, got {entry!r:.60}")
+            continue
+        lacks = [k for k in ("file", "sha256", "count") if k not in entry]
+        if lacks:
+            problems.append(f"shard entry {i} ({entry.get('file', 'no file')}) lacks {lacks}")
+        elif not (isinstance(entry["file"], str) and isinstance(entry["sha256"], str)
+                  and type(entry["count"]) is int):
+            problems.append(f"shard entry {i}: file and sha256 must be strings and count a whole number")
+    return problems
+
+
 def sha256_file(path, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -410,6 +448,9 @@ class HumanDepthDataset(DepthDataset):
             self.card = json.loads(card_path.read_text())
         except json.JSONDecodeError as e:
             raise ValueError(f"{card_path} is not valid JSON: {e}") from None
+        problems = card_problems(self.card, required=("resolution", "shards"))
+        if problems:
+            raise ValueError(f"{card_path}: {problems[0]} (`humandepth data verify {self.root}` lists every problem)")
         self.name = self.card.get("name", self.root.name)
         self.kind = self.card.get("kind", "external")
         index_path = self.root / self.card.get("index", INDEX_NAME)

@@ -10,10 +10,7 @@ import numpy as np
 import pandas as pd
 
 from humandepth.data.sample import FIELD_SCHEMA, REQUIRED_FIELDS
-from humandepth.data.store import CARD_NAME, sha256_file
-
-CARD_KEYS = ("name", "version", "kind", "count", "resolution", "fields", "conventions", "generator", "license",
-             "shards")
+from humandepth.data.store import CARD_NAME, card_problems, sha256_file
 
 
 def verify_humandepth(root) -> list[str]:
@@ -27,9 +24,9 @@ def verify_humandepth(root) -> list[str]:
         return [f"{card_path}: missing (not a humandepth dataset, or an unfinished write)"]
     except json.JSONDecodeError as e:
         return [f"{card_path}: not valid JSON ({e})"]
-    missing = [k for k in CARD_KEYS if k not in card]
-    if missing:
-        return [f"{card_path}: card lacks {missing}"]
+    bad = card_problems(card)
+    if bad:
+        return [f"{card_path}: {p}" for p in bad]
     fields = card["fields"]
     unknown = [f for f in fields if f not in FIELD_SCHEMA]
     if unknown or any(f not in fields for f in REQUIRED_FIELDS):
@@ -102,6 +99,10 @@ def verify_dataset(path) -> list[str]:
         return verify_humandepth(path)
     ds = open_path(path)
     problems = []
+    declared = getattr(ds, "info", {}).get("count")  # folder.json of an export records how many it wrote
+    if declared is not None and declared != len(ds):
+        problems.append(f"{path}: folder.json records {declared} samples but the folder holds {len(ds)} "
+                        "(an export cut short?)")
     for sid in ds.ids:
         try:
             ds.get(sid).validate()

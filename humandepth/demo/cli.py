@@ -30,7 +30,5 @@ def register(sub) -> None:
 def _demo(args) -> int:
     from humandepth.demo.run import DemoSize, run_demo
 
-    if args.render_count < 1 or args.take_frames < 2 or args.resolution < 64:
-        raise ValueError("--render-count must be >= 1, --take-frames >= 2 and --resolution >= 64")
     run_demo(args.out, DemoSize(args.render_count, args.resolution, args.take_frames, args.take_distance, args.seed))
     return 0

@@ -36,6 +36,18 @@ class DemoSize:
     take_distance_m: float = 1.5
     seed: int = 0
 
+    def validate(self) -> None:
+        """``ValueError`` naming the option of the first size no step can run with (checked before any step)."""
+        from humandepth.capture.simulate import SimulationConfig
+
+        if self.render_count < 1 or self.take_frames < 2 or self.resolution < 64:
+            raise ValueError("--render-count must be >= 1, --take-frames >= 2 and --resolution >= 64")
+        try:  # the capture step's own checks, with the demo's option names
+            SimulationConfig(frames=self.take_frames, distance=self.take_distance_m, seed=self.seed).validate()
+        except ValueError as e:
+            raise ValueError(str(e).replace("--distance", "--take-distance").replace("--frames", "--take-frames")) \
+                from None
+
 
 def _cli(*argv, allow_fail: bool = False) -> bool:
     from humandepth.cli import main
@@ -43,8 +55,8 @@ def _cli(*argv, allow_fail: bool = False) -> bool:
     args = [str(a) for a in argv]
     print(f"$ humandepth {' '.join(args)}", file=sys.stderr, flush=True)
     rc = main(args)
-    if rc != 0 and not allow_fail:
-        raise RuntimeError(f"step failed (exit {rc}): humandepth {' '.join(args)}")
+    if rc != 0 and not allow_fail:  # the step printed its own error just above
+        raise UserError(f"the demo stopped: `humandepth {' '.join(args)}` failed (exit {rc}, its error is above)")
     return rc == 0
 
 
@@ -156,6 +168,7 @@ def run_demo(out_dir="demo_output", size: DemoSize = DemoSize()) -> Path:
     take = out / "capture" / "take"
     fused = out / "capture" / "fused"
 
+    size.validate()
     check_reusable(out, size)  # before any work: a folder made at another size is never silently reused
     t0 = _step(1, total, f"rendering {size.render_count} clothed humans at {size.resolution}x{size.resolution}")
     if not (synthetic / "dataset.json").is_file():
@@ -193,7 +206,7 @@ def run_demo(out_dir="demo_output", size: DemoSize = DemoSize()) -> Path:
     for ds_name, ds_path in (("synthetic", synthetic), ("fused", fused)):
         runs = score(ds_path, preds[ds_name], out / "runs" / ds_name)
         boards[ds_name] = out / "report" / ds_name
-        _cli("leaderboard", *runs, "--out", boards[ds_name])
+        _cli("leaderboard", *runs, "--out", boards[ds_name], "--overwrite")
     from humandepth.demo.report import write_report
 
     index = write_report(out / "report", boards, synthetic / "preview.png", report)
