@@ -25,8 +25,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
 from humandepth.scale.executor import FAULT_ENV
 
 RAY = str(Path(sys.executable).with_name("ray"))
@@ -114,7 +112,7 @@ def start_cluster(root: Path, head_cpus: int = 1, worker_cpus: int = 1, worker_g
     """A head (``head_cpus`` CPUs, no GPU) and one worker node (``worker_cpus`` CPUs, ``worker_gpus`` GPUs as Ray
     resources: with no GPU in the machine they are logical only) on 127.0.0.1, no dashboard."""
     if shutil.which(RAY) is None and not Path(RAY).exists():
-        pytest.skip(f"the ray command is not installed beside {sys.executable}")
+        raise RuntimeError(f"the ray command is not beside {sys.executable}: ray (pinned) is not installed whole")
     root.mkdir(parents=True, exist_ok=True)
     temp_dir = root / "ray"
     if len(str(temp_dir)) > SOCKET_ROOM:  # Ray's unix socket paths (under the temp dir) must stay < 108 bytes

@@ -21,7 +21,7 @@ def s3():
     """A moto S3 server on 127.0.0.1 that checks credentials: one IAM user with an allow-all policy.
 
     Yields (endpoint, key id, secret); the environment points boto at it for the module."""
-    boto3 = pytest.importorskip("boto3")
+    import boto3
     import moto.settings
     from moto.server import ThreadedMotoServer
 

@@ -5,14 +5,11 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 from test_data_remote import BUCKET, s3  # noqa: F401  (module-scoped moto server with checked credentials)
 
 from humandepth.cli import main
 from humandepth.data import open_dataset
 from humandepth.data.store import HumanDepthDataset
-
-pytest.importorskip("pyrealsense2")
 
 
 def test_fuse_to_an_s3_url(s3, tmp_path, monkeypatch):  # noqa: F811

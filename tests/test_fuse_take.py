@@ -11,8 +11,6 @@ import pytest
 from humandepth.cli import main
 from humandepth.data.store import HumanDepthDataset
 
-pytest.importorskip("pyrealsense2")
-
 
 @pytest.fixture(scope="module")
 def take(tmp_path_factory):

@@ -39,7 +39,6 @@ def _dead_address() -> str:
 
 
 def test_an_unreachable_cluster_fails_fast_naming_the_address():
-    pytest.importorskip("ray")
     from humandepth.scale.ray_cluster import connect
 
     address = _dead_address()
@@ -54,7 +53,6 @@ def test_an_unreachable_cluster_fails_fast_naming_the_address():
 
 
 def test_render_with_a_wrong_address_is_one_line_and_writes_nothing(tmp_path, capsys):
-    pytest.importorskip("ray")
     address = _dead_address()
     out = tmp_path / "ds"
     assert main(["render", "--out", str(out), "--count", "2", "--executor", "ray", "--address", address,

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-pytest.importorskip("ray")
-
-from render_helpers import anny_ready  # noqa: E402,F401
-from scale_helpers import connected_cluster  # noqa: E402
+from render_helpers import anny_ready  # noqa: F401
+from scale_helpers import connected_cluster
 
 pytestmark = pytest.mark.slow
 

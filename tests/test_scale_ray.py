@@ -8,11 +8,8 @@ import json
 
 import numpy as np
 import pytest
-
-pytest.importorskip("ray")
-
-from render_helpers import anny_ready  # noqa: E402,F401
-from scale_helpers import connected_cluster  # noqa: E402
+from render_helpers import anny_ready  # noqa: F401
+from scale_helpers import connected_cluster
 
 SEED, COUNT, SHARD, RES = 3, 6, 2, 64
 
@@ -111,7 +108,6 @@ def test_benchmark_on_ray_equals_local(cluster, tmp_path):
 
 
 def test_fuse_two_takes_on_ray_as_locally(cluster, tmp_path):
-    pytest.importorskip("pyrealsense2")
     from humandepth.capture.simulate import SimulationConfig, simulate_take
     from humandepth.cli import main
 

@@ -6,12 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-
-pytest.importorskip("ray")
-
-from render_helpers import anny_ready  # noqa: E402,F401
-from scale_helpers import connected_cluster  # noqa: E402
-from test_data_remote import BUCKET, s3  # noqa: E402,F401
+from render_helpers import anny_ready  # noqa: F401
+from scale_helpers import connected_cluster
+from test_data_remote import BUCKET, s3  # noqa: F401
 
 SEED, COUNT, SHARD, RES = 5, 4, 2, 64
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 from humandepth.baselines.registry import get_baseline
 from humandepth.data.predictions import PredictionsWriter
+from humandepth.progress import Progress
 
 
 def run_baseline(name: str, dataset, out, options: dict | None = None, progress: bool = True) -> Path:
@@ -24,7 +23,7 @@ def run_baseline(name: str, dataset, out, options: dict | None = None, progress:
     method = entry.create(**options)
     ids = list(dataset.ids)
     n = len(ids)
-    t0 = time.perf_counter()
+    bar = Progress(name, n, enabled=progress, every_s=2.0)
     attrs = {"baseline": name, "dataset": dataset.name, "dataset_sha256": dataset.checksum(),
              "oracle_uses_gt": ",".join(dict.fromkeys([*entry.uses_gt, *getattr(method, "uses_gt", ())]))}
     if getattr(method, "weights_sha256", None):  # learned baselines: which weights made these predictions
@@ -41,8 +40,5 @@ def run_baseline(name: str, dataset, out, options: dict | None = None, progress:
                     raise RuntimeError(f"baseline {name!r} predicted shape {np.shape(depth)} for sample {s.id!r} "
                                        f"of shape {(s.height, s.width)}")
                 writer.add(s.id, depth, normal)
-            done = min(start + bs, n)
-            if progress and (done == n or done % max(bs, 50) < bs):
-                rate = done / max(time.perf_counter() - t0, 1e-9)
-                print(f"{name}: {done}/{n} samples ({rate:.1f}/s)", file=sys.stderr)
+            bar.update(len(samples))
     return Path(out)
