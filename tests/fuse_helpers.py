@@ -5,22 +5,8 @@ from __future__ import annotations
 import numpy as np
 import trimesh
 
-from humandepth.data.camera import Camera
+from humandepth.data.camera import Camera, look_at
 from humandepth.fuse.frames import Frame, FrameSequence
-
-
-def look_at(eye, target, up=(0.0, 1.0, 0.0)) -> np.ndarray:
-    """(4, 4) cam_from_world of an OpenCV camera at ``eye`` looking at ``target`` (world +Y up)."""
-    eye, target, up = (np.asarray(a, dtype=np.float64) for a in (eye, target, up))
-    z = target - eye
-    z /= np.linalg.norm(z)
-    x = np.cross(z, up)
-    x /= np.linalg.norm(x)
-    y = np.cross(z, x)
-    T = np.eye(4)
-    T[:3, :3] = np.stack([x, y, z])
-    T[:3, 3] = -T[:3, :3] @ eye
-    return T
 
 
 class AnalyticScene:

@@ -10,8 +10,8 @@ from capture_helpers import box_scene, textured, wall_mesh
 
 from humandepth.capture.scene import Scene
 from humandepth.capture.sensor_model import D400Model, depth_edges
-from humandepth.capture.trajectory import look_at, make_trajectory
-from humandepth.data.camera import Camera
+from humandepth.capture.trajectory import make_trajectory
+from humandepth.data.camera import Camera, look_at
 
 SPEC_MM = {1.0: 4.2, 1.5: 9.4, 2.0: 16.6}  # sigma_z = z^2 * 0.08 / (385 * 0.05), the 4 / 9 / 17 mm
 

@@ -80,3 +80,26 @@ def test_base_detail_preserves_depth_discontinuity():
     depth[:, 16:] = 2.3  # an arm 30 cm in front of the torso
     base, _ = split_base_detail(depth, np.ones_like(depth, bool))
     assert abs(base[10, 15] - 2.0) < 1e-3 and abs(base[10, 16] - 2.3) < 1e-3
+
+
+def test_look_at_is_one_definition_with_exact_geometry():
+    from humandepth.data.camera import look_at
+
+    eye, target = np.array([0.4, 1.6, 2.5]), np.array([0.1, 1.0, 0.0])
+    T = look_at(eye, target)
+    R = T[:3, :3]
+    np.testing.assert_allclose(R @ R.T, np.eye(3), atol=1e-12)
+    assert np.linalg.det(R) == pytest.approx(1.0)
+    cam = Camera.from_focal(64, 48, 50.0, T)
+    np.testing.assert_allclose(cam.world_from_cam[:3, 3], eye, atol=1e-12)  # the camera stands at eye
+    (u, v), = cam.project((T @ [*target, 1.0])[None, :3])
+    assert (u, v) == pytest.approx((cam.cx, cam.cy))  # and sees the target at the principal point
+    (_, v_up), = cam.project((T @ [*(target + [0, 0.1, 0]), 1.0])[None, :3])
+    assert v_up < v  # world +Y is up in the image (OpenCV: v grows downwards)
+    # roll turns the image: +90 degrees maps the camera's x axis onto its former y axis
+    np.testing.assert_allclose(look_at(eye, target, roll_rad=np.pi / 2)[0, :3], R[1], atol=1e-12)
+    # straight down is defined (image right = world +X), never an error or a NaN
+    down = look_at([0.0, 3.0, 0.0], [0.0, 0.0, 0.0])
+    np.testing.assert_allclose(down[:3, :3], [[1, 0, 0], [0, 0, 1], [0, -1, 0]], atol=1e-12)
+    with pytest.raises(ValueError, match="cannot look at the point it stands on"):
+        look_at(eye, eye)

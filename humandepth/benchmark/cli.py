@@ -6,8 +6,10 @@ import argparse
 import math
 import sys
 
+from humandepth.benchmark.protocols import PROTOCOL_NAMES  # the package is imported already (cheap here)
+
 RAW = argparse.RawDescriptionHelpFormatter
-PROTOCOL_CHOICES = ("tang2019", "affine", "metric", "detail", "all")  # mirrors protocols.PROTOCOL_NAMES (+ all)
+PROTOCOL_CHOICES = (*PROTOCOL_NAMES, "all")
 
 
 def register(sub) -> None:
@@ -36,7 +38,7 @@ def register(sub) -> None:
     p.add_argument("--predictions", required=True, metavar="FILE",
                    help="predictions file (HDF5, see docs/benchmark.md)")
     p.add_argument("--protocol", action="append", required=True, choices=PROTOCOL_CHOICES, metavar="P",
-                   help="tang2019 | affine | metric | detail | all (those defined for the file's depth_kind); repeat "
+                   help=f"{' | '.join(PROTOCOL_CHOICES)} (all: those defined for the file's depth_kind); repeat "
                    "for several")
     p.add_argument("--out", required=True, metavar="DIR", help="run directory to write")
     p.add_argument("--workers", type=int, default=None,
@@ -72,7 +74,7 @@ def register(sub) -> None:
 
 
 def _benchmark(args) -> int:
-    from humandepth.benchmark.protocols import PROTOCOL_NAMES, make_protocol
+    from humandepth.benchmark.protocols import make_protocol
     from humandepth.benchmark.run import run_benchmark
     from humandepth.data import open_dataset
     from humandepth.scale.options import check_executor_options

@@ -41,7 +41,7 @@ import numpy as np
 
 from humandepth.benchmark import metrics as _metrics
 from humandepth.benchmark.images import ERROR_MAP_MAX_M, save_error_thumbnail, save_rgb_thumbnail
-from humandepth.benchmark.protocols import Protocol, SampleView, add_sums, make_protocol
+from humandepth.benchmark.protocols import PROTOCOL_NAMES, Protocol, SampleView, add_sums, make_protocol
 from humandepth.benchmark.reading import read_ground_truth
 from humandepth.benchmark.validate import SubmissionError, check_ids, check_sample
 from humandepth.outdir import OutputKind, check_out_whole, staged
@@ -201,11 +201,11 @@ def _json_clean(x):
 
 def gt_validity(dataset) -> str:
     """The rule that decided which person pixels of ``dataset`` have a ground-truth value ("" when none is
-    recorded): a reader's ``gt_validity`` attribute, else the card's ``gt_validity``."""
+    recorded): a reader's ``gt_validity`` attribute, else the card's (or its generator's) ``gt_validity``."""
     rule = getattr(dataset, "gt_validity", None)
-    if rule is None:
-        card = getattr(dataset, "card", None)
-        rule = card.get("gt_validity") if isinstance(card, dict) else None
+    card = getattr(dataset, "card", None)
+    if rule is None and isinstance(card, dict):
+        rule = card.get("gt_validity") or (card.get("generator") or {}).get("gt_validity")
     return str(rule or "")
 
 
@@ -289,7 +289,7 @@ def run_benchmark(dataset, predictions, protocols, out_dir, *, workers: int | No
     t_start = time.perf_counter()
     names = list(dict.fromkeys(protocols))
     if not names:
-        raise ValueError("no protocol given; choose one or more of tang2019, affine, metric, detail")
+        raise ValueError(f"no protocol given; choose one or more of {', '.join(PROTOCOL_NAMES)}")
     if workers is not None and workers < 1:
         raise ValueError(f"--workers must be >= 1, got {workers}")
     if n_thumbnails < 0:

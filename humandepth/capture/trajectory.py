@@ -11,24 +11,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from humandepth.data.camera import look_at
+
 TRAJECTORIES = ("orbit", "static")
-
-
-def look_at(eye, target, up=(0.0, 1.0, 0.0)) -> np.ndarray:
-    """(4, 4) ``cam_from_world`` of an OpenCV camera at ``eye`` looking at ``target`` with world ``up``."""
-    eye, target, up = (np.asarray(a, dtype=np.float64) for a in (eye, target, up))
-    z = target - eye
-    z /= np.linalg.norm(z)
-    x = np.cross(z, up)
-    if np.linalg.norm(x) < 1e-9:
-        raise ValueError("look_at: the viewing direction is parallel to 'up'")
-    x /= np.linalg.norm(x)
-    y = np.cross(z, x)
-    R = np.stack([x, y, z])  # rows: camera axes in world coordinates
-    T = np.eye(4)
-    T[:3, :3] = R
-    T[:3, 3] = -R @ eye
-    return T
 
 
 def _rotation(axis_angle: np.ndarray) -> np.ndarray:

@@ -124,3 +124,31 @@ class Camera:
             and np.array_equal(self.K, other.K)
             and np.array_equal(self.cam_from_world, other.cam_from_world)
         )
+
+
+def look_at(eye, target, up=(0.0, 1.0, 0.0), roll_rad: float = 0.0) -> np.ndarray:
+    """(4, 4) float64 ``cam_from_world`` of an OpenCV camera at ``eye`` looking at ``target`` (world metres).
+
+    The camera's x axis (image right) is ``view x up`` and its y axis (image down) ``view x x``, so world ``up``
+    (default +Y) points up in the image; ``roll_rad`` then turns the camera about its viewing axis (x towards
+    y).  Looking straight along ``up`` leaves that undefined: the image right is then world +X.  The one
+    definition for every wing (render's cameras, capture's trajectories, the tests' scenes).
+    """
+    eye, target, up = (np.asarray(a, dtype=np.float64) for a in (eye, target, up))
+    z = target - eye
+    norm = np.linalg.norm(z)
+    if norm < 1e-12:
+        raise ValueError(f"look_at: the camera at {eye.tolist()} cannot look at the point it stands on")
+    z = z / norm
+    x = np.cross(z, up)
+    if np.linalg.norm(x) < 1e-9:  # looking straight up or down
+        x = np.array([1.0, 0.0, 0.0])
+    x /= np.linalg.norm(x)
+    y = np.cross(z, x)
+    c, s = np.cos(roll_rad), np.sin(roll_rad)
+    x, y = c * x + s * y, -s * x + c * y
+    R = np.stack([x, y, z])  # rows: the camera's axes in world coordinates
+    T = np.eye(4)
+    T[:3, :3] = R
+    T[:3, 3] = -R @ eye
+    return T

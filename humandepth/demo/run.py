@@ -21,9 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from humandepth.benchmark import PROTOCOL_NAMES
 from humandepth.errors import UserError
-
-PROTOCOLS = ("tang2019", "affine", "metric", "detail")
 
 
 @dataclass(frozen=True)
@@ -70,13 +69,13 @@ def _done(t0: float) -> None:
 
 
 def applicable_protocols(predictions_path) -> list[str]:
-    """The protocols of :data:`PROTOCOLS` that accept the file's ``depth_kind`` (``metric`` needs metric depth)."""
-    from humandepth.benchmark.protocols import make_protocol
+    """The benchmark's protocols that accept the file's ``depth_kind`` (``metric`` needs metric depth)."""
+    from humandepth.benchmark import make_protocol
     from humandepth.data.predictions import Predictions
 
     with Predictions(predictions_path) as p:
         kind = p.depth_kind
-    return [name for name in PROTOCOLS if kind in make_protocol(name).depth_kinds]
+    return [name for name in PROTOCOL_NAMES if kind in make_protocol(name).depth_kinds]
 
 
 def demo_baselines() -> list[str]:
@@ -201,7 +200,7 @@ def run_demo(out_dir="demo_output", size: DemoSize = DemoSize()) -> Path:
              "fused": run_baselines(fused, out / "predictions" / "fused", skipped)}
     _done(t0)
 
-    t0 = _step(4, total, f"scoring under {', '.join(PROTOCOLS)} and building the leaderboards")
+    t0 = _step(4, total, f"scoring under {', '.join(PROTOCOL_NAMES)} and building the leaderboards")
     boards = {}
     for ds_name, ds_path in (("synthetic", synthetic), ("fused", fused)):
         runs = score(ds_path, preds[ds_name], out / "runs" / ds_name)
