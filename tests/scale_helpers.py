@@ -6,9 +6,9 @@ cluster's temp dir) and never anyone else's Ray; ``ray stop`` has no way to name
 The cluster's temp dir (``--temp-dir``) is under the test's tmp path.
 The cluster uses Ray's token authentication with a token of its own (``RAY_AUTH_MODE=token``, ``RAY_AUTH_TOKEN``;
 the driver must set :attr:`RayTestCluster.driver_env` too), so it neither depends on nor touches
-``~/.ray/auth_token``.  The nodes' environment carries ``HUMANDEPTH_SCALE_FAULT_DIR`` (see
-:mod:`humandepth.scale.executor`), so a test makes the first attempt of one task kill its worker by creating
-``fault_dir / <task key>``.
+``~/.ray/auth_token``.  The nodes' environment carries ``HUMANDEPTH_TEST_FAULT_DIR`` and puts
+``tests/ray_faults`` on ``PYTHONPATH`` (its ``sitecustomize`` hook), so a test makes the first attempt of one task
+kill its worker by creating ``fault_dir / <task key>``.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from humandepth.scale.executor import FAULT_ENV
-
+FAULT_ENV = "HUMANDEPTH_TEST_FAULT_DIR"  # read by tests/ray_faults/sitecustomize.py in the nodes' processes
+FAULT_HOOK = Path(__file__).resolve().parent / "ray_faults"
 RAY = str(Path(sys.executable).with_name("ray"))
 SOCKET_ROOM = 107 - len("/session_2026-01-01_00-00-00_000000_1234567/sockets/plasma_store")
 
@@ -121,6 +121,7 @@ def start_cluster(root: Path, head_cpus: int = 1, worker_cpus: int = 1, worker_g
     fault_dir.mkdir(exist_ok=True)
     auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
     env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", **auth, **{FAULT_ENV: str(fault_dir)})
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(FAULT_HOOK), os.environ.get("PYTHONPATH")) if p)
     env.pop("RAY_ADDRESS", None)
     env.pop("RAY_AUTH_TOKEN_PATH", None)
     port = free_port()

@@ -13,10 +13,6 @@ calls ``on_done(index, task, result)`` in the driver as each one finishes (for p
   ``FileNotFoundError`` ...) names the first failed task and how many failed.  Tasks run in the driver's working
   directory when that directory exists on the worker's node (a shared filesystem), so relative paths mean the
   same thing as locally.
-
-Fault injection (tests only): when the worker's environment has ``HUMANDEPTH_SCALE_FAULT_DIR=DIR`` and a file
-``DIR/<task key>`` exists when a Ray task starts, the task renames it to ``<task key>.fired`` and the worker
-process exits at once (``os._exit(1)``), as a crashed worker would; the retry finds no file and runs normally.
 """
 
 from __future__ import annotations
@@ -24,12 +20,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from humandepth.errors import UserError
 from humandepth.scale.ray_cluster import ClusterInfo, connect, disconnect
 
-FAULT_ENV = "HUMANDEPTH_SCALE_FAULT_DIR"
 EXECUTORS = ("local", "ray")
 DEFAULT_MAX_RETRIES = 3
 _PLAIN_ERRORS = (ValueError, FileNotFoundError, FileExistsError, KeyError, UserError)  # re-raised as themselves
@@ -62,21 +56,8 @@ class TaskFailedError(UserError):
     :class:`humandepth.errors.UserError`, so the command line prints it as one line (exit 2)."""
 
 
-def _maybe_fault(key: str) -> None:
-    fault_dir = os.environ.get(FAULT_ENV)
-    if not fault_dir:
-        return
-    marker = Path(fault_dir) / key
-    try:
-        os.rename(marker, marker.with_name(marker.name + ".fired"))
-    except OSError:
-        return
-    os._exit(1)
-
-
 def _run_task(key: str, fn: Callable, args: tuple, kwargs: dict, cwd: str | None):
-    """The body of every Ray task: fault hook, the driver's working directory, then ``fn``."""
-    _maybe_fault(key)
+    """The body of every Ray task (``key`` names it): the driver's working directory, then ``fn``."""
     if cwd and os.path.isdir(cwd):
         os.chdir(cwd)
     return fn(*args, **kwargs)
