@@ -5,7 +5,8 @@ Public API (heavy modules load on first use):
 * :func:`record_take` (live D400 -> take directory), :func:`import_take` (take -> dataset of kind
   ``captured``), :func:`simulate_take` (scene -> real SDK recording + exact truth datasets);
 * :class:`Recording` (playback of every frame), :class:`D400Model` (sensor model),
-  :class:`SimulationConfig`, :class:`Scene` / :func:`room_scene`, :func:`open_take`.
+  :class:`SimulationConfig`, :class:`Scene` / :func:`room_scene`, :func:`open_take` (a take, or a recording
+  file), :func:`frame_id` (the sample id of a take's ``i``-th frame, shared by import, truth and fusion).
 
 Take layout: :mod:`humandepth.capture.take`.  Guide: docs/capture.md.
 """
@@ -26,6 +27,7 @@ _EXPORTS = {
     "SceneObject": "humandepth.capture.scene",
     "room_scene": "humandepth.capture.scene",
     "open_take": "humandepth.capture.take",
+    "frame_id": "humandepth.capture.take",
     "person_mask": "humandepth.capture.mask",
 }
 

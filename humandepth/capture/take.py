@@ -64,12 +64,17 @@ class Take:
 
 
 def open_take(path) -> Take:
-    """A take directory (with ``take.json``) or a bare recording file (e.g. from the RealSense Viewer).
+    """A take directory (with ``take.json``), the recording file of one (which opens the whole take), or a bare
+    recording file (e.g. from the RealSense Viewer: no sidecar).
 
     Raises ``FileNotFoundError`` / ``ValueError`` naming the path when it is neither, or unfinished.
     """
     path = Path(path)
     if path.is_file():
+        if (path.parent / SIDECAR).is_file():
+            take = open_take(path.parent)
+            if take.recording.resolve() == path.resolve():
+                return take
         return Take(None, path, None)
     if not path.is_dir():
         raise FileNotFoundError(f"take {path} does not exist (give a take directory or a .db3/.bag recording)")

@@ -3,9 +3,9 @@
 Inputs:
 
 * a take directory (``take.json`` + recording), or the recording file inside one, or a bare
-  ``.db3``/``.bag`` recording: played back with :class:`humandepth.capture.Recording` twice, once
-  unaligned (raw depth in the depth camera) and once aligned to colour (the original colour image);
-  intrinsics, depth scale and depth->colour extrinsics come from the recording;
+  ``.db3``/``.bag`` recording: played back once, unaligned, with :class:`humandepth.capture.Recording` (the
+  raw depth in the depth camera and the colour frame as recorded); intrinsics, depth scale and depth->colour
+  extrinsics come from the recording;
 * a humandepth dataset of kind ``captured`` (``capture import``): depth and rgb share one pixel grid
   (the colour camera with ``--align color``, the depth camera with ``--align none``), so both cameras
   are that grid's camera and the extrinsic is the identity; its coarse masks become person hints.
@@ -51,24 +51,12 @@ def _take_truth(take, depth_camera: str = "depth", color_camera: str = "color"):
     return Truth(d, c)
 
 
-def _open_take_for(path: Path):
-    """``open_take`` for a take directory, or for a recording file inside a take directory."""
-    from humandepth.capture.take import SIDECAR, open_take
-
-    if path.is_file() and (path.parent / SIDECAR).is_file():
-        take = open_take(path.parent)
-        if take.recording.resolve() == path.resolve():
-            return take
-    return open_take(path)
-
-
 def read_take(path, stride: int = 1, max_frames: int | None = None, progress=None) -> FrameSequence:
     """A take directory or recording file -> frames (raw depth in the depth camera, original colour)."""
-    from humandepth.capture.playback import Recording
-    from humandepth.capture.take import frame_id
+    from humandepth.capture import Recording, frame_id, open_take
 
     path = Path(path)
-    take = _open_take_for(path)
+    take = open_take(path)
     rec = Recording(take.recording)
     info = rec.info
     cam_d = Camera(np.asarray(info.depth["K"]), info.depth["width"], info.depth["height"])
@@ -131,7 +119,7 @@ def read_captured_dataset(path, stride: int = 1, max_frames: int | None = None) 
     truth = None
     take_path = gen.get("take")
     if take_path and (Path(take_path) / "take.json").is_file():
-        from humandepth.capture.take import open_take
+        from humandepth.capture import open_take
 
         grid = "color" if align == "color" else "depth"
         truth = _take_truth(open_take(take_path), grid, grid)
