@@ -138,18 +138,27 @@ def test_transformers_folder_predicts_at_the_dataset_resolution_and_is_scored_by
     assert np.isfinite(summary["protocols"]["affine"]["metrics"]["absrel"])
 
 
+def test_depth_anything_input_size_is_its_authors_lower_bound_resize():
+    from humandepth.baselines.models.hf import depth_anything_input_size
+
+    assert depth_anything_input_size(480, 640, 518) == (518, 686)  # shorter side 518; 690.7 -> 686 (49 x 14)
+    assert depth_anything_input_size(40, 56, 518) == (518, 728)  # small images are enlarged, not fitted inside
+    assert depth_anything_input_size(720, 1280, 518) == (518, 924)  # 920.9 -> 924 (66 x 14)
+    assert depth_anything_input_size(40, 56, 70) == (70, 98)
+
+
 def test_transformers_adapter_matches_the_libraries_own_pipeline(tmp_path, dataset):
     import torch
     import transformers as T
 
     from humandepth.baselines.models.hf import TransformersDepthBaseline
 
-    folder = tiny.save_tiny_transformers(tmp_path / "m", "depth_anything")
+    folder = tiny.save_tiny_transformers(tmp_path / "m", "dpt")
     rgb = dataset.get("s001").rgb
     proc = T.AutoImageProcessor.from_pretrained(folder)
     model = T.AutoModelForDepthEstimation.from_pretrained(folder).eval()
     pixels = proc(images=rgb, return_tensors="pt")["pixel_values"]
-    assert pixels.shape[-2] % 14 == 0 and pixels.shape[-1] % 14 == 0 and pixels.shape[-1] > pixels.shape[-2]
+    assert pixels.shape[-2:] == (64, 64)
     with torch.no_grad():
         want = proc.post_process_depth_estimation(model(pixel_values=pixels), target_sizes=[(H, W)])
     got, normal = TransformersDepthBaseline(folder, device="cpu").predict_rgb(rgb)

@@ -6,8 +6,11 @@ everything loads with ``local_files_only=True``.
 
 Preprocessing and the resize back to the sample's resolution are the model's own image processor
 (``AutoImageProcessor`` reading ``preprocessor_config.json``, i.e. the authors' published settings, and its
-``post_process_depth_estimation``), with two additions that follow the authors' inference code:
+``post_process_depth_estimation``), with three changes that follow the authors' inference code:
 
+- Depth Anything is resized as its authors' ``infer_image`` does: both sides at least 518 (the processor's size),
+  aspect kept, multiples of 14, bicubic; the output back with bilinear ``align_corners=True``.  (The processor
+  fits the longer side instead when the image is smaller than 518 px.)
 - ZoeDepth is run on the image and on its mirror image and the two are averaged (the ZoeDepth authors'
   ``infer_pil`` default and the transformers ``outputs_flipped`` argument); its reflect padding is removed.
 - Depth Pro's processor needs torchvision, which humandepth does not install, so its three steps are done here
@@ -135,6 +138,8 @@ class TransformersDepthBaseline(ModelBaseline):
         if self.model_type == "depth_pro":
             depth = self.processor.predict(self.model, rgb, self.device)
             return depth.cpu().numpy().astype(np.float32), None
+        if self.model_type == "depth_anything":
+            return depth_anything_predict(self.model, self.processor, rgb, self.device), None
         pixels = self.processor(images=np.asarray(rgb), return_tensors="pt")["pixel_values"].to(self.device)
         out = self.model(pixel_values=pixels)
         if self.model_type == "zoedepth":
@@ -143,6 +148,36 @@ class TransformersDepthBaseline(ModelBaseline):
         else:
             depth = self.processor.post_process_depth_estimation(out, target_sizes=[(h, w)])[0]["predicted_depth"]
         return depth.reshape(h, w).float().cpu().numpy(), None
+
+
+def depth_anything_input_size(h: int, w: int, size: int, multiple: int = 14) -> tuple[int, int]:
+    """Depth Anything's own resize (``Resize(..., keep_aspect_ratio=True, resize_method="lower_bound")``): one
+    scale that makes both sides at least ``size``, each side rounded to a multiple of ``multiple`` (up when
+    rounding would go below ``size``)."""
+    scale = max(size / h, size / w)
+
+    def side(x: float) -> int:
+        y = round(x / multiple) * multiple
+        return int(np.ceil(x / multiple) * multiple) if y < size else int(y)
+
+    return side(scale * h), side(scale * w)
+
+
+def depth_anything_predict(model, processor, rgb: np.ndarray, device) -> np.ndarray:
+    """Depth Anything V1/V2 as its authors run it (``infer_image``): RGB / 255, both sides at least the processor's
+    size (518) with the aspect kept and multiples of 14, bicubic, ImageNet normalisation; the output resized to
+    (H, W) bilinearly with ``align_corners=True``.  The transformers processor differs for images smaller than
+    518 px (it fits the longer side), so only its size and normalisation are read.  Returns (H, W) float32."""
+    x = rgb_tensor(rgb) / 255.0
+    h, w = x.shape[1:]
+    size = min(processor.size["height"], processor.size["width"])
+    x = resize(x, depth_anything_input_size(h, w, size, processor.ensure_multiple_of or 14), "bicubic")
+    mean = torch.tensor(processor.image_mean, dtype=torch.float32).view(3, 1, 1)
+    std = torch.tensor(processor.image_std, dtype=torch.float32).view(3, 1, 1)
+    out = model(pixel_values=((x - mean) / std)[None].to(device)).predicted_depth
+    depth = torch.nn.functional.interpolate(out.reshape(1, 1, *out.shape[-2:]).float(), size=(h, w),
+                                            mode="bilinear", align_corners=True)
+    return depth.reshape(h, w).cpu().numpy().astype(np.float32)
 
 
 def zoedepth_unpad(pred: torch.Tensor, flipped: torch.Tensor, size: tuple[int, int], padded: bool) -> torch.Tensor:
