@@ -39,12 +39,15 @@ class OutputKind:
         entries: glob patterns of every top-level entry this kind of output may hold (the marker included).
         folders_with: also any top-level folder that holds a file of this name (an export's per-sample folders,
             whose names are sample ids).
+        inside: for a top-level folder, the glob patterns of everything it may hold (a dataset's ``shards/``):
+            a file of another name in it is someone else's too.
     """
 
     what: str
     marker: str
     entries: tuple[str, ...]
     folders_with: str | None = None
+    inside: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def owns(self, entry: Path) -> bool:
         """Whether the top-level ``entry`` of an output folder may have been written by this kind of output."""
@@ -53,9 +56,17 @@ class OutputKind:
             return True
         return self.folders_with is not None and entry.is_dir() and (entry / self.folders_with).is_file()
 
+    def foreign_inside(self, entry: Path) -> list[str]:
+        """Entries of the owned folder ``entry`` that this kind never writes there (``shards/notes.txt``)."""
+        patterns = dict(self.inside).get(entry.name)
+        if patterns is None or not entry.is_dir():
+            return []
+        return [f"{entry.name}/{p.name}" for p in sorted(entry.iterdir())
+                if not any(fnmatch.fnmatchcase(p.name, pat) for pat in patterns)]
+
     def with_entries(self, *patterns: str) -> OutputKind:
         """This kind, also owning ``patterns`` (side files some producers add, e.g. ``preview.png``)."""
-        return OutputKind(self.what, self.marker, (*self.entries, *patterns), self.folders_with)
+        return OutputKind(self.what, self.marker, (*self.entries, *patterns), self.folders_with, self.inside)
 
 
 def staging_path(out) -> Path:
@@ -120,6 +131,7 @@ def check_out(out, kind: OutputKind, overwrite: bool) -> str:
         raise FileExistsError(f"--out {out} is a file, not a folder; choose a folder (new or empty)")
     entries = sorted(out.iterdir()) if out.exists() else []
     foreign = [p.name for p in entries if not kind.owns(p)]
+    foreign += [name for p in entries if kind.owns(p) for name in kind.foreign_inside(p)]
     if foreign:
         more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
         raise FileExistsError(

@@ -115,6 +115,11 @@ def test_render_refusals_name_the_option_and_touch_nothing(work, capsys):
         assert main(["render", "--out", str(work / "r"), *SMALL_RENDER, *extra]) == 2
         assert "holds 'notes.txt', which is not part of a dataset" in one_line_error(capsys)
     assert digest(work / "r") == {**before, "notes.txt": hashlib.sha256(b"mine").hexdigest()}
+    (work / "r" / "notes.txt").unlink()
+    (work / "r" / "shards" / "README").write_text("mine too")  # inside the dataset's own shards/ folder
+    assert main(["render", "--out", str(work / "r"), *SMALL_RENDER, "--overwrite"]) == 2
+    assert "holds 'shards/README', which is not part of a dataset" in one_line_error(capsys)
+    assert (work / "r" / "shards" / "README").read_text() == "mine too"
     foreign = work / "photos"
     foreign.mkdir()
     (foreign / "a.jpg").write_bytes(b"\xff\xd8")

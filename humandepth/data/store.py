@@ -43,7 +43,8 @@ INDEX_NAME = "index.csv"
 PROGRESS_NAME = "_progress.json"
 SHARD_DIR = "shards"
 # what a dataset folder may hold (a caller adds its side files, e.g. preview.png): anything else is not ours
-DATASET_OUTPUT = OutputKind("dataset", CARD_NAME, (INDEX_NAME, PROGRESS_NAME, SHARD_DIR, f".{CARD_NAME}.partial"))
+DATASET_OUTPUT = OutputKind("dataset", CARD_NAME, (INDEX_NAME, PROGRESS_NAME, SHARD_DIR, f".{CARD_NAME}.partial"),
+                            inside=((SHARD_DIR, ("shard-*.h5", ".shard-*.h5.*")),))  # .partial, .download
 FORMAT_VERSION = "1.0"
 KINDS = ("synthetic", "captured", "fused", "external")
 # Per-field chunk compression.  gzip level 1 + shuffle (default): readable by any HDF5 library.  lzf: faster
