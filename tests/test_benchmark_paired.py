@@ -101,7 +101,7 @@ def test_an_oracle_at_the_top_is_not_the_reference_of_the_comparison(tmp_path):
 
 
 def test_a_large_benchmark_draws_quantiles_not_every_sample():
-    from humandepth.benchmark.leaderboard import MAX_DOTS, _dots
+    from humandepth.benchmark.board_html import MAX_DOTS, _dots
 
     few = [3.0, 1.0, 2.0]
     assert _dots(few) == few

@@ -47,9 +47,9 @@ from humandepth.benchmark.validate import SubmissionError, check_ids, check_samp
 from humandepth.outdir import OutputKind, check_out_whole, staged
 from humandepth.progress import Progress
 
-SUMMARY_NAME = "summary.json"
 PER_SAMPLE_NAME = "per_sample.csv"
 CUMULATIVE_NAME = "cumulative_error.csv"
+SUMMARY_NAME = "summary.json"  # the file that makes a folder a run (written last)
 LEADERBOARD_MD = "leaderboard.md"
 THUMB_DIR = "thumbs"
 N_THUMBNAILS = 4
@@ -247,6 +247,21 @@ def _score_with_executor(job: _Job, blocks: list[list[str]], result: _Chunk, bar
             ex.close()
 
 
+def _score_locally(blocks: list[list[str]], result: _Chunk, bar: Progress, n_workers: int) -> None:
+    """Score ``blocks`` of the current job (:data:`_JOB`) in this process, or in ``n_workers`` forked processes
+    (which inherit the job), and merge them into ``result`` in block order."""
+    if n_workers == 1:
+        for chunk in blocks:
+            _merge(result, _score_ids(chunk))
+            bar.update(len(chunk))
+        return
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(n_workers) as pool:
+        for chunk, part in zip(blocks, pool.imap(_score_ids, blocks), strict=True):
+            _merge(result, part)
+            bar.update(len(chunk))
+
+
 def _auto_workers(n: int) -> int:
     return 1 if n < 64 else max(1, min(os.cpu_count() or 1, 8))
 
@@ -330,20 +345,11 @@ def run_benchmark(dataset, predictions, protocols, out_dir, *, workers: int | No
             n_workers, executor_name = _score_with_executor(_JOB, blocks, result, bar, executor, address,
                                                             max_retries, workers)
         else:
-            executor_name = "local"
             if address:
                 raise ValueError("--address is only used with --executor ray")
+            executor_name = "local"
             n_workers = _auto_workers(len(todo)) if workers is None else int(workers)
-            if n_workers == 1:
-                for chunk in blocks:
-                    _merge(result, _score_ids(chunk))
-                    bar.update(len(chunk))
-            else:
-                ctx = multiprocessing.get_context("fork")
-                with ctx.Pool(n_workers) as pool:
-                    for chunk, part in zip(blocks, pool.imap(_score_ids, blocks), strict=True):
-                        _merge(result, part)
-                        bar.update(len(chunk))
+            _score_locally(blocks, result, bar, n_workers)
     finally:
         _JOB = None
         if _PRED is not None:
@@ -445,7 +451,8 @@ def _write_run(out_dir: Path, overwrite: bool, table, curves: list[dict], thumb_
     a failure or an interruption leaves ``out_dir`` as it was."""
     import pandas as pd
 
-    from humandepth.benchmark.leaderboard import load_run, render_markdown
+    from humandepth.benchmark.board_text import render_markdown
+    from humandepth.benchmark.runs import load_run
 
     with staged(out_dir, RUN_OUTPUT, overwrite) as tmp:
         table.to_csv(tmp / PER_SAMPLE_NAME, index=False)
