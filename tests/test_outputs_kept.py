@@ -165,3 +165,56 @@ def test_render_overwrite_interrupted_keeps_the_old_dataset_and_resumes(work):
     card = json.loads((out / "dataset.json").read_text())
     assert card["count"] == 6 and card["generator"]["seed"] == 7
     assert not staging.exists() and sorted(p.name for p in work.iterdir()) == ["c", "r", "t"]
+
+
+def _writer(root, name="plane", **kw):
+    from humandepth.data import DatasetWriter
+
+    return DatasetWriter(root, name=name, kind="synthetic", shard_size=2, **kw)
+
+
+def test_an_overwrite_of_another_configuration_restarts_its_staged_write(tmp_path):
+    from data_helpers import plane_sample
+
+    from humandepth.data import HumanDepthDataset
+
+    out = tmp_path / "ds"
+    with _writer(out) as w:
+        for i in range(3):
+            w.add(plane_sample(i))
+    before = digest(out)
+    with pytest.raises(KeyboardInterrupt):  # an overwrite cut short after one finished shard
+        with _writer(out, name="second", overwrite=True) as w:
+            for i in range(3):
+                w.add(plane_sample(i, z=3.0))
+            raise KeyboardInterrupt
+    assert digest(out) == before and (tmp_path / ".ds.staging" / "shards" / "shard-00000.h5").is_file()
+    # a third configuration with --overwrite starts the staged write again; the same one would resume it
+    with _writer(out, name="third", overwrite=True) as w:
+        assert w.done_ids == set()
+        for i in range(4):
+            w.add(plane_sample(i, z=4.0))
+    ds = HumanDepthDataset(out)
+    assert ds.name == "third" and len(ds) == 4 and float(ds[0].depth.max()) == pytest.approx(4.0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ds"]
+    # a write that fails before finishing any shard leaves nothing behind, in place or staged
+    for target, overwrite in ((tmp_path / "new", False), (out, True)):
+        with pytest.raises(ValueError, match="bad sample"):
+            with _writer(target, name="fourth", overwrite=overwrite):
+                raise ValueError("bad sample")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ds"] and HumanDepthDataset(out).name == "third"
+
+
+def test_a_swap_cut_between_its_two_renames_is_repaired_by_the_next_command(tmp_path, capsys):
+    from data_helpers import plane_sample
+
+    out = tmp_path / "ds"
+    with _writer(out) as w:
+        w.add(plane_sample(0))
+    before = digest(out)
+    out.rename(tmp_path / ".ds.replaced")  # the old output moved aside, the new one never arrived
+    assert main(["data", "export", str(tmp_path / "ds"), "--out", str(tmp_path / "e")]) == 2  # not there...
+    capsys.readouterr()
+    with pytest.raises(FileExistsError, match="already holds a finished dataset"):
+        _writer(out)  # ...until a command writes to that --out: then the old output is back, whole
+    assert digest(out) == before and not (tmp_path / ".ds.replaced").exists()
