@@ -10,8 +10,10 @@ the same rules (:func:`check_out` before any work, then :func:`staged`, or the d
   new output is built in ``.NAME.staging`` beside it (same parent, so the same filesystem) and swapped in by two
   renames once it is complete.  A failure or an interruption before that leaves the old output as it was.
 - An output written all at once (a take, a benchmark run, a leaderboard, an export) is always built in the
-  staging folder, so a half-written one never appears under ``--out``.  A dataset is written in place when
-  there is nothing to replace, so that an interrupted write resumes (:class:`humandepth.data.DatasetWriter`).
+  staging folder, so a half-written one never appears under ``--out``; a folder with only its file names but
+  no marker (someone's own ``index.html``) is replaced only with ``--overwrite`` (:func:`check_out_whole`).
+  A dataset is written in place when there is nothing to replace, so that an interrupted write resumes
+  (:class:`humandepth.data.DatasetWriter`).
 
 Only a crash between the two renames of a swap (microseconds) can leave ``--out`` missing; the old output is
 then ``.NAME.replaced`` beside it, and the next command on that ``--out`` puts it back (:func:`check_out`).
