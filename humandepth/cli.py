@@ -7,7 +7,7 @@ import importlib
 import os
 import sys
 
-from humandepth.errors import USER_ERRORS, UserError, message
+from humandepth.errors import USER_ERRORS, UserError, is_interrupt, message
 
 __all__ = ["UserError", "build_parser", "main"]
 
@@ -68,6 +68,11 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"humandepth: error: {message(e)}", file=sys.stderr)
         return 2
+    except Exception as e:
+        if not is_interrupt(e):
+            raise
+        print("interrupted", file=sys.stderr)
+        return 130
     return int(result or 0)
 
 

@@ -26,3 +26,9 @@ def message(e: BaseException) -> str:
         names = str(e.filename) + (f" -> {e.filename2}" if e.filename2 is not None else "")
         return f"{names}: {e.strerror[:1].lower()}{e.strerror[1:]}"
     return str(e) or type(e).__name__
+
+
+def is_interrupt(e: BaseException) -> bool:
+    """Whether ``e`` is Ctrl-C in disguise: a ``KeyboardInterrupt`` that arrived inside a ctypes call (OpenGL
+    through PyOpenGL, for one) comes out as ``ctypes.ArgumentError: argument N: KeyboardInterrupt``."""
+    return type(e).__name__ == "ArgumentError" and "KeyboardInterrupt" in str(e)

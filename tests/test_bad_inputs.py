@@ -184,3 +184,23 @@ def test_demo_checks_every_option_before_any_step(tmp_path, capsys):
     assert main(["demo", "--out", str(out), "--take-frames", "1"]) == 2
     assert "--take-frames >= 2" in one_line_error(capsys)
     assert not out.exists()
+
+
+def test_ctrl_c_inside_a_ctypes_call_is_an_interruption():
+    # Ctrl-C while PyOpenGL converts an argument reaches Python as ctypes.ArgumentError; the command line
+    # treats it as the interruption it is (exit 130, "interrupted"), not as a crash with a traceback
+    import ctypes
+
+    from humandepth.errors import is_interrupt
+
+    class CtrlC:
+        @property
+        def _as_parameter_(self):
+            raise KeyboardInterrupt
+
+    with pytest.raises(ctypes.ArgumentError) as ei:
+        ctypes.CDLL(None).abs(CtrlC())
+    assert is_interrupt(ei.value)
+    with pytest.raises(ctypes.ArgumentError) as ei:
+        ctypes.CDLL(None).abs("not a number")
+    assert not is_interrupt(ei.value)
