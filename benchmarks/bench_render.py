@@ -13,14 +13,18 @@ printed first.  Needs ``humandepth render setup`` once.
 
 from __future__ import annotations
 
-import argparse
-import json
-import multiprocessing as mp
 import os
-import platform
-import tempfile
-import time
-from pathlib import Path
+
+# one BLAS / OpenMP thread, as in the render workers (set before numpy starts in this process)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 
 def run(out: Path, count: int, resolution: int, workers: int, seed: int) -> dict:
@@ -43,8 +47,7 @@ def run(out: Path, count: int, resolution: int, workers: int, seed: int) -> dict
                 stamps.append(time.time())
             cpu = (time.process_time() - c0) / max(count - 1, 1)
         else:
-            with mp.get_context("spawn").Pool(workers, initializer=rd._init_worker,
-                                              initargs=(cfg.to_dict(), seed, True)) as pool:
+            with rd.worker_pool(workers, cfg.to_dict(), seed) as pool:
                 for sample in pool.imap(rd._render_one, range(count), chunksize=1):
                     writer.add(sample)
                     stamps.append(time.time())

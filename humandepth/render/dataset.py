@@ -61,6 +61,23 @@ def _background_images(cfg: GeneratorConfig):
     return list_background_images(cfg.background_dir)
 
 
+def worker_pool(workers: int, cfg_dict: dict, seed: int):
+    """``workers`` spawned processes initialised for ``(cfg, seed)``, each single-threaded: they start with one
+    BLAS / OpenMP thread (read when numpy starts, so set in the environment they inherit), since one process per
+    core with a thread pool each would make the pools compete for the same cores."""
+    keys = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ.update({k: "1" for k in keys})
+    try:
+        return mp.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=(cfg_dict, seed, True))
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def _render_one(index: int):
     return generate_sample(index, _WORKER["seed"], _WORKER["cfg"], _WORKER["images"])
 
@@ -210,8 +227,7 @@ def _render_local(writer, out, count: int, seed: int, cfg: GeneratorConfig, work
             for i in todo:
                 add(_render_one(i))
         else:
-            ctx = mp.get_context("spawn")
-            with ctx.Pool(workers, initializer=_init_worker, initargs=(cfg.to_dict(), seed, True)) as pool:
+            with worker_pool(workers, cfg.to_dict(), seed) as pool:
                 for sample in pool.imap(_render_one, todo, chunksize=1):
                     add(sample)
     card = writer.close()

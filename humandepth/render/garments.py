@@ -43,9 +43,11 @@ from humandepth.render.raster import vertex_normals
 LICENSE = {"id": "humandepth-procedural-garments", "source": "humandepth.render.garments (procedural)",
            "license": "Apache-2.0", "attribution": "humandepth"}
 
-# garment type -> layer (innermost first)
-GARMENT_LAYER = {"trousers": 0, "shorts": 0, "tshirt": 1, "longsleeve": 1, "tank": 1, "dress": 1, "skirt": 2,
-                 "jacket": 3}
+# garment type -> layer (innermost first); footwear goes on before trousers so trouser legs fall over it
+GARMENT_LAYER = {"socks": -2, "sneakers": -1, "boots": -1, "flats": -1, "trousers": 0, "shorts": 0, "tshirt": 1,
+                 "longsleeve": 1, "tank": 1, "dress": 1, "skirt": 2, "jacket": 3, "cap": 5, "hood": 5}
+FOOTWEAR = ("socks", "sneakers", "boots", "flats")
+HEADWEAR = ("cap", "hood")
 CLEARANCE = 0.002  # metres between the skin and the innermost garment
 LAYER_GAP = 0.002  # metres between stacked garments
 
@@ -58,6 +60,8 @@ class Garment:
     mesh: trimesh.Trimesh
     face_parts: np.ndarray
     params: dict = field(default_factory=dict)
+    kept_vertices: np.ndarray | None = None  # which of the built vertices survived the inside-the-body check
+    rest: np.ndarray | None = None  # (V, 3) rest-pose position under each vertex (textures follow the body)
 
 
 class DenseBody:
@@ -73,6 +77,7 @@ class DenseBody:
         edges, faces, face_parent, self.face_edges, self.edge_faces = DenseBody._topology[key]
         a, b = edges[:, 0], edges[:, 1]
         self.edges, self.faces, self.face_parent = edges, faces, face_parent
+        self.base_faces = body.faces
         base_n = _body_normals(body)
         self.vertices = np.concatenate([body.vertices, 0.5 * (body.vertices[a] + body.vertices[b])])
         n = np.concatenate([base_n, base_n[a] + base_n[b]])
@@ -157,12 +162,30 @@ def sample_outfit(rng: np.random.Generator, kinds: tuple[str, ...] | None = None
                       str(rng.choice(["trousers", "shorts", "skirt"], p=[0.55, 0.25, 0.2]))]
             if choice[0] != "tank" and rng.random() < 0.3:
                 choice.append("jacket")
+        if rng.random() < 0.93:
+            choice.append(str(rng.choice(["sneakers", "boots", "flats"], p=[0.6, 0.2, 0.2])))
+            if rng.random() < 0.6 and "trousers" not in choice:  # under trousers socks would not be seen
+                choice.append("socks")
+        headwear = rng.random()
+        if headwear < 0.07:
+            choice.append("cap")
+        elif headwear < 0.11 and ("longsleeve" in choice or "jacket" in choice):
+            choice.append("hood")
     order = GARMENT_LAYER
     unknown = [c for c in choice if c not in order]
     if unknown:
         raise ValueError(f"unknown garment type(s) {unknown}; known: {sorted(order)}")
+    from humandepth.render.footwear import sample_footwear_spec
+    from humandepth.render.hair import sample_headwear_spec
+
     for kind in sorted(choice, key=lambda c: order[c]):
-        outfit.append(_sample_spec(rng, kind, choice))
+        if kind in FOOTWEAR:
+            outfit.append(sample_footwear_spec(rng, kind))
+        elif kind in HEADWEAR:
+            tops = [g["look"] for g in outfit if g["type"] in ("jacket", "longsleeve")]
+            outfit.append(sample_headwear_spec(rng, kind, tops[-1] if tops else None))
+        else:
+            outfit.append(_sample_spec(rng, kind, choice))
     return outfit
 
 
@@ -175,7 +198,7 @@ def _sample_spec(rng: np.random.Generator, kind: str, outfit: list[str]) -> dict
                   "seed": int(rng.integers(2**31))}
     from humandepth.render.appearance import sample_garment_look
 
-    spec["look"] = sample_garment_look(rng)
+    spec["look"] = sample_garment_look(rng, kind)
     tucked = "skirt" in outfit
     if kind in ("tshirt", "longsleeve", "tank", "dress", "jacket"):
         spec["hem_h"] = round(u(0.3, 0.42) if tucked or kind == "dress" else u(-0.05, 0.25), 4)
@@ -203,27 +226,46 @@ def _sample_spec(rng: np.random.Generator, kind: str, outfit: list[str]) -> dict
     return spec
 
 
-def build_outfit(body: BodyInstance, outfit: list[dict], rng: np.random.Generator) -> tuple[list[Garment], dict]:
-    """Build every garment of ``outfit`` on ``body`` (innermost first); returns (garments, check summary)."""
+def build_outfit(body: BodyInstance, outfit: list[dict], rng: np.random.Generator, hair: dict | None = None):
+    """Build every garment of ``outfit`` on ``body`` (innermost first) and the ``hair`` (a
+    :func:`humandepth.render.hair.sample_hair_spec`, built after the clothes and before head coverings).
+
+    Returns ``(garments, check summary, hair)`` with ``hair`` the :func:`humandepth.render.hair.build_hair`
+    tuple or None.
+    """
+    from humandepth.render.footwear import build_footwear
+    from humandepth.render.hair import build_hair, build_headwear
+
     dense = DenseBody(body)
     scene = _scene(body.vertices, body.faces)
     pose = body.params.get("pose_deg", {})
     garments = []
+    hair_out = None
+    pending_hair = hair is not None
     for spec in outfit:
         g_rng = np.random.default_rng(spec["seed"])
         kind = spec["type"]
+        if pending_hair and GARMENT_LAYER[kind] >= GARMENT_LAYER["cap"]:
+            hair_out, pending_hair = build_hair(dense, body, hair, scene), False
+        if kind in FOOTWEAR:
+            garments.append(build_footwear(dense, body, spec, scene))
+        if kind in HEADWEAR:
+            garments.append(build_headwear(dense, body, spec, scene))
         if kind in ("tshirt", "longsleeve", "tank", "jacket", "dress"):
             garments.append(_fitted(dense, body, spec, g_rng, pose, "upper", scene))
         if kind in ("trousers", "shorts"):
             garments.append(_fitted(dense, body, spec, g_rng, pose, "lower", scene))
         if kind in ("skirt", "dress"):
             garments.append(_skirt(dense, body, spec, g_rng, scene))
+    if pending_hair:
+        hair_out = build_hair(dense, body, hair, scene)
     inside = sum(g.params["inside_vertices"] for g in garments)
     moved = sum(g.params["vertices_moved_out_of_body"] for g in garments)
     removed = sum(g.params["faces_removed_inside_body"] for g in garments)
     return garments, {"inside_vertices": inside, "vertices_moved_out_of_body": moved,
                       "faces_removed_inside_body": removed,
-                      "test": "every garment vertex: ray parity, confirmed by the closest body surface's side"}
+                      "test": "every garment vertex: ray parity, confirmed by the closest body surface's side"}, \
+        hair_out
 
 
 def _closest(scene, body: BodyInstance, points: np.ndarray):
@@ -330,10 +372,9 @@ def _coverage(dense: DenseBody, spec: dict, region: str) -> np.ndarray:
     return cover
 
 
-def _fitted(dense: DenseBody, body: BodyInstance, spec: dict, rng: np.random.Generator, pose: dict,
-            region: str, scene) -> Garment:
-    c = dense.coords
-    cover_v = _coverage(dense, spec, region)
+def patch(dense: DenseBody, cover_v: np.ndarray):
+    """The dense faces whose three vertices are covered: ``(used, faces, boundary_edges)`` with ``used`` the dense
+    vertex ids in use, ``faces`` re-indexed into ``used`` and the opening's edges (directed as in their face)."""
     covered = np.all(cover_v[dense.faces], axis=1)
     faces = dense.faces[covered]
     used = _used_vertices(faces, len(dense.vertices))
@@ -341,12 +382,64 @@ def _fitted(dense: DenseBody, body: BodyInstance, spec: dict, rng: np.random.Gen
     remap[used] = np.arange(len(used))
     f = remap[faces]
     # openings: dense edges with exactly one covered face, directed as in that face
-    ef = dense.edge_faces
-    count = covered[ef[:, 0]].astype(np.int64) + np.where(ef[:, 1] >= 0, covered[np.maximum(ef[:, 1], 0)], False)
-    on_boundary = count[dense.face_edges[covered]] == 1
-    fi, k = np.nonzero(on_boundary)
-    bedges = np.stack([f[fi, k], f[fi, (k + 1) % 3]], axis=1)
-    x, n, rest = dense.vertices[used], dense.normals[used], dense.rest[used]
+    fe = dense.face_edges[covered]
+    ef = dense.edge_faces[fe]  # (Fc, 3, 2) the faces on both sides of each edge
+    count = covered[ef[..., 0]].astype(np.int64) + np.where(ef[..., 1] >= 0, covered[np.maximum(ef[..., 1], 0)], False)
+    fi, k = np.nonzero(count == 1)
+    return used, f, np.stack([f[fi, k], f[fi, (k + 1) % 3]], axis=1)
+
+
+def base_patch(dense: DenseBody, cover_v: np.ndarray):
+    """As :func:`patch` on the body's own (not subdivided) faces: ``cover_v`` (V,) over the base vertices, which
+    keep their ids in the dense body.  For small garments (footwear) where ~1 cm spacing is plenty."""
+    faces = dense.base_faces[np.all(cover_v[dense.base_faces], axis=1)]
+    used = _used_vertices(faces, len(cover_v))
+    remap = np.full(len(cover_v), -1, np.int64)
+    remap[used] = np.arange(len(used))
+    f = remap[faces]
+    return used, f, _boundary_edges(f)
+
+
+def spread_under(dense: DenseBody) -> None:
+    """After a garment on base vertices: every edge midpoint of the dense body is worn over at least as far as
+    the lower of its two ends (so later garments on the dense body stay outside it)."""
+    a, b = dense.edges[:, 0], dense.edges[:, 1]
+    mid = len(dense.under) - len(dense.edges) + np.arange(len(dense.edges))
+    dense.under[mid] = np.maximum(dense.under[mid], np.minimum(dense.under[a], dense.under[b]))
+
+
+def offset_shell(dense: DenseBody, body: BodyInstance, scene, spec: dict, used: np.ndarray, f: np.ndarray,
+                 bedges: np.ndarray, extra: np.ndarray, thickness: float, rgb: np.ndarray,
+                 extra_dir: np.ndarray | None = None) -> Garment:
+    """A garment over the dense vertices ``used`` (faces ``f``): pushed out along the body normal by what is
+    worn underneath + clearance + ``thickness``, then by ``extra`` (per vertex, >= 0) along the normal or the
+    unit ``extra_dir`` (N, 3), with a wall at every opening down to the layer underneath, moved out of the body
+    where needed (:func:`_push_out`); ``rgb`` (N, 3) sRGB per used vertex (walls get 85 %).  Updates
+    ``dense.under``."""
+    x, n = dense.vertices[used], dense.normals[used]
+    base = dense.under[used] + (CLEARANCE if not dense.under[used].any() else LAYER_GAP) + thickness
+    outer = x + n * base[:, None] + (n if extra_dir is None else extra_dir) * extra[:, None]
+    verts, faces_all, wall_src = _add_hem_walls(outer, f, x + n * (base - thickness)[:, None], bedges)
+    directions = np.concatenate([n, n[wall_src]])
+    verts, inside, moved = _push_out(scene, body, verts, CLEARANCE, directions)
+    d_eff = np.einsum("ij,ij->i", verts[: len(used)] - x, n)
+    dense.under[used] = np.maximum(dense.under[used], d_eff)
+    labels = dense.parts[used]
+    nlab = len(verts) - len(labels)
+    labels_all = np.concatenate([labels, labels[wall_src][:nlab]]) if nlab else labels
+    if nlab:
+        rgb = np.concatenate([rgb, rgb[wall_src][:nlab] * 0.85])
+    colours = np.concatenate([np.clip(np.round(rgb * 255), 0, 255), np.full((len(rgb), 1), 255)], 1).astype(np.uint8)
+    g = _finish(spec["type"], spec, verts, faces_all, labels_all, colours, inside, moved)
+    g.rest = np.concatenate([dense.rest[used], dense.rest[used][wall_src][:nlab]])[g.kept_vertices]
+    return g
+
+
+def _fitted(dense: DenseBody, body: BodyInstance, spec: dict, rng: np.random.Generator, pose: dict,
+            region: str, scene) -> Garment:
+    c = dense.coords
+    used, f, bedges = patch(dense, _coverage(dense, spec, region))
+    rest = dense.rest[used]
     h = c["torso_h"][used]
     arm_s = np.nan_to_num(c["arm_s"][used], nan=-1.0)
     leg_s = np.nan_to_num(c["leg_s"][used], nan=-1.0)
@@ -405,21 +498,10 @@ def _fitted(dense: DenseBody, body: BodyInstance, spec: dict, rng: np.random.Gen
         near_neck, collar = np.zeros(len(used), bool), 0.0
     band = np.minimum(band, 1.0) * spec["hem_step_m"] + near_neck * collar
 
-    base = dense.under[used] + (CLEARANCE if not dense.under[used].any() else LAYER_GAP) + spec["thickness_m"]
-    d = base + ease + drape + comp + noise + band
-    outer = x + n * d[:, None]
-    # walls at every opening: from the outer boundary back down to the layer underneath
-    inner_d = base - spec["thickness_m"]
-    verts, faces_all, wall_src = _add_hem_walls(outer, f, x + n * inner_d[:, None], bedges)
-    directions = np.concatenate([n, n[wall_src]])
-    verts, inside, moved = _push_out(scene, body, verts, CLEARANCE, directions)
-    d_eff = np.einsum("ij,ij->i", verts[: len(used)] - x, n)
-    dense.under[used] = np.maximum(dense.under[used], d_eff)
-    labels = dense.parts[used]
-    nlab = len(verts) - len(labels)
-    labels_all = np.concatenate([labels, labels[wall_src][:nlab]]) if nlab else labels
-    return _finish(spec["type"], spec, verts, faces_all, labels_all, _colours(spec, rest, wall_src, nlab),
-                   inside, moved)
+    from humandepth.render.appearance import garment_colours
+
+    return offset_shell(dense, body, scene, spec, used, f, bedges, ease + drape + comp + noise + band,
+                        spec["thickness_m"], garment_colours(spec, rest))
 
 
 def _finish(name: str, spec: dict, verts, faces, vertex_labels, vertex_colours, inside, moved: int) -> Garment:
@@ -428,6 +510,7 @@ def _finish(name: str, spec: dict, verts, faces, vertex_labels, vertex_colours, 
     keep = ~np.any(inside[faces], axis=1)
     faces = faces[keep]
     used = _used_vertices(faces, len(verts))
+    kept_vertices = used
     remap = np.full(len(verts), -1, np.int64)
     remap[used] = np.arange(len(used))
     faces = remap[faces]
@@ -441,7 +524,7 @@ def _finish(name: str, spec: dict, verts, faces, vertex_labels, vertex_colours, 
     params.update(type=name, vertices=int(len(verts)), faces=int(len(faces)), license=LICENSE,
                   vertices_moved_out_of_body=moved, faces_removed_inside_body=int((~keep).sum()),
                   inside_vertices=int(inside.sum()))
-    return Garment(name, mesh, face_parts, params)
+    return Garment(name, mesh, face_parts, params, kept_vertices=kept_vertices)
 
 
 def _used_vertices(faces: np.ndarray, n: int) -> np.ndarray:
@@ -556,7 +639,9 @@ def _skirt(dense: DenseBody, body: BodyInstance, spec: dict, rng: np.random.Gene
     around = np.tile(theta, n_ring)
     rest_like = np.stack([np.sin(around) * 0.15, h_coord - y_waist, np.cos(around) * 0.15], 1)
     name = "skirt" if spec["type"] == "skirt" else "dress_skirt"
-    return _finish(name, spec, all_v, all_f, labels, _colours(spec, rest_like, wall_src, nlab), inside, moved)
+    g = _finish(name, spec, all_v, all_f, labels, _colours(spec, rest_like, wall_src, nlab), inside, moved)
+    g.rest = np.concatenate([rest_like, rest_like[wall_src][:nlab]])[g.kept_vertices]
+    return g
 
 
 def _nearest_body_labels(body: BodyInstance, points: np.ndarray) -> np.ndarray:

@@ -5,9 +5,17 @@ Each sample is a pure function of ``(seed, index, config)``: its random stream i
 
 Camera: a perspective pinhole with a focal length drawn from a full-frame-equivalent range (36 mm wide
 sensor, default 24-85 mm), azimuth / elevation / roll ranges around the person, and the distance chosen so
-the person's projected extent fills a sampled fraction of the frame.  ``crop="tang2019"`` makes the paper's
-tight 256 x 256 crops: the person fills 85-95 % of the frame and is centred exactly (the principal point is
-shifted, which is what cropping a larger image does).
+the person's projected extent fills a sampled fraction of the frame (default 70-95 %, the person placed
+off-centre within the frame).  With probability ``cut_prob`` the framing is closer (the person's extent is
+1.1-1.8 frames, aimed at the upper body), so the frame edge cuts the person.  ``crop="tang2019"`` makes the
+paper's tight 256 x 256 crops: the person fills 75-92 % of the frame and is centred exactly (the principal
+point is shifted, which is what cropping a larger image does), never cut and never occluded.
+
+The picture: the person stands in a sampled place (:mod:`humandepth.render.places`: a room, outdoors, a
+studio or one of the user's photographs, sometimes with an occluder in front), lit by an environment and a
+key light with shadows (:mod:`humandepth.render.lighting`) and seen through a camera with optical and sensor
+effects (:mod:`humandepth.render.camera_fx`), all rendered by :func:`humandepth.render.photo.render_photo`.
+The ground-truth passes hold the person only (the pixels where the person is visible).
 """
 
 from __future__ import annotations
@@ -32,13 +40,15 @@ class GeneratorConfig:
     body: str = "anny"
     crop: str = "none"
     focal_mm: tuple[float, float] = (24.0, 85.0)
-    fill: tuple[float, float] = (0.55, 0.9)
+    fill: tuple[float, float] = (0.7, 0.95)
     azimuth_deg: tuple[float, float] = (-180.0, 180.0)
     elevation_deg: tuple[float, float] = (-10.0, 30.0)
     roll_deg: tuple[float, float] = (-6.0, 6.0)
     clothed: bool = True
     outfit: tuple[str, ...] | None = None
     pose_variation: float = 1.0
+    cut_prob: float = 0.25
+    occluder_prob: float = 0.12
     background_dir: str | None = None
     smplx_model_path: str | None = None
     scan_dir: str | None = None
@@ -50,7 +60,12 @@ class GeneratorConfig:
             raise ValueError(f"crop must be one of {CROPS}, got {self.crop!r}")
         if self.crop == "tang2019":
             self.resolution = 256
-            self.fill = (0.85, 0.95)
+            self.fill = (0.75, 0.92)
+            self.cut_prob = 0.0
+            self.occluder_prob = 0.0
+        for name in ("cut_prob", "occluder_prob"):
+            if not 0.0 <= float(getattr(self, name)) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         if not 16 <= int(self.resolution) <= 4096:
             raise ValueError(f"resolution must be 16..4096 pixels, got {self.resolution}")
         self.resolution = int(self.resolution)
@@ -87,7 +102,11 @@ def look_at(position: np.ndarray, target: np.ndarray, roll_rad: float = 0.0) -> 
 
 
 def sample_camera(rng: np.random.Generator, vertices: np.ndarray, cfg: GeneratorConfig) -> tuple[Camera, dict]:
-    """A camera that sees ``vertices`` (world) filling a sampled fraction of a square frame."""
+    """A camera that sees ``vertices`` (world) filling a sampled fraction of a square frame.
+
+    Full frames place the person off-centre within the frame; a cut framing (``cfg.cut_prob``) makes the
+    person 1.1-1.8 frames tall and aims at the upper body, so the frame edge cuts the legs (or more).
+    """
     size = cfg.resolution
     focal_mm = float(rng.uniform(*cfg.focal_mm))
     f_px = focal_mm / SENSOR_WIDTH_MM * size
@@ -95,6 +114,10 @@ def sample_camera(rng: np.random.Generator, vertices: np.ndarray, cfg: Generator
     el = np.radians(rng.uniform(*cfg.elevation_deg))
     roll = np.radians(rng.uniform(*cfg.roll_deg))
     fill = float(rng.uniform(*cfg.fill))
+    cut = bool(rng.random() < cfg.cut_prob)
+    if cut:
+        fill = float(rng.uniform(1.1, 1.8))
+    shift = rng.uniform(-1.0, 1.0, 2)
     lo, hi = vertices.min(axis=0), vertices.max(axis=0)
     target = 0.5 * (lo + hi)
     vertices = vertices[::3]  # the projected extent of every third vertex is within a pixel of all of them
@@ -107,6 +130,9 @@ def sample_camera(rng: np.random.Generator, vertices: np.ndarray, cfg: Generator
         uv = pc[:, :2] / pc[:, 2:3] * f_px
         extent = float(np.max(uv.max(axis=0) - uv.min(axis=0)))
         dist *= extent / (fill * size)
+    if cut:  # aim so the top of the frame is just above the person's head
+        top = max(hi[1] + 0.06 - (hi[1] - lo[1]) * 0.5 / fill, target[1])
+        target = np.array([target[0], top, target[2]])
     T = look_at(target + dist * direction, target, roll)
     if cfg.crop == "tang2019":  # centre the projected person exactly: a crop of a larger image
         pc = vertices @ T[:3, :3].T + T[:3, 3]
@@ -114,11 +140,18 @@ def sample_camera(rng: np.random.Generator, vertices: np.ndarray, cfg: Generator
         mid = 0.5 * (uv.max(axis=0) + uv.min(axis=0))
         K[0, 2] -= mid[0]
         K[1, 2] -= mid[1]
+    elif not cut:  # somewhere in the frame, not always in the middle
+        pc = vertices @ T[:3, :3].T + T[:3, 3]
+        uv = pc[:, :2] / pc[:, 2:3] * f_px
+        mid = 0.5 * (uv.max(axis=0) + uv.min(axis=0))
+        room = np.maximum(size - (uv.max(axis=0) - uv.min(axis=0)), 0.0) / 2 - 1.0
+        K[0, 2] -= mid[0] - shift[0] * max(room[0], 0.0)
+        K[1, 2] -= mid[1] - shift[1] * max(room[1], 0.0)
     cam = Camera(K, size, size, T)
     params = {"focal_mm_full_frame": round(focal_mm, 4), "focal_px": round(f_px, 4),
               "azimuth_deg": round(float(np.degrees(az)), 4), "elevation_deg": round(float(np.degrees(el)), 4),
               "roll_deg": round(float(np.degrees(roll)), 4), "distance_m": round(float(dist), 5),
-              "fill": round(fill, 4), "crop": cfg.crop}
+              "fill": round(fill, 4), "cut_by_frame": cut, "crop": cfg.crop}
     return cam, params
 
 
@@ -128,9 +161,12 @@ def sample_id(index: int) -> str:
 
 def generate_sample(index: int, seed: int, cfg: GeneratorConfig | None = None, background_images=None) -> Sample:
     """Render sample ``index`` of the dataset with master ``seed`` (see module docstring)."""
-    from humandepth.render.appearance import sample_background, sample_lights
+    from humandepth.render.camera_fx import sample_camera_fx
     from humandepth.render.engine import gl_info
+    from humandepth.render.lighting import sample_lighting
     from humandepth.render.person import sample_person
+    from humandepth.render.photo import render_photo
+    from humandepth.render.places import sample_place
     from humandepth.render.raster import render_mesh
 
     cfg = cfg or GeneratorConfig()
@@ -140,10 +176,12 @@ def generate_sample(index: int, seed: int, cfg: GeneratorConfig | None = None, b
                            scan_license=cfg.scan_license)
     all_vertices = np.concatenate([np.asarray(m.vertices) for m in person.meshes])
     camera, cam_params = sample_camera(rng, all_vertices, cfg)
-    centre = 0.5 * (all_vertices.min(axis=0) + all_vertices.max(axis=0))
-    lights = sample_lights(rng, centre)
-    background, bg_params = sample_background(rng, camera.height, camera.width, background_images)
-    out = render_mesh(person.meshes, camera, lights=lights, background=background)
+    camera_pos = -camera.cam_from_world[:3, :3].T @ camera.cam_from_world[:3, 3]
+    place = sample_place(rng, camera_pos, (camera.height, camera.width), background_images, cfg.occluder_prob)
+    lighting = sample_lighting(rng, place.light_hints)
+    fx = sample_camera_fx(rng, cam_params["focal_mm_full_frame"])
+    photo = render_photo(person.meshes, person.surfaces, place, camera, lighting, fx, rng, person.cavity)
+    out = photo["person"]
     mask = out["mask"]
     parts = None
     if all(fp is not None for fp in person.face_parts):
@@ -154,8 +192,9 @@ def generate_sample(index: int, seed: int, cfg: GeneratorConfig | None = None, b
     flt = BaseDetailFilter.from_dict(cfg.base_detail_filter)
     depth_base, depth_detail = split_base_detail(out["depth"], mask, flt)
     body_depth = None
-    if person.has_body:
-        body_depth = render_mesh(person.body_mesh, camera, rgb=False, normal=False)["depth"]
+    if person.has_body:  # the unclothed body where the person is visible (occluders hide it too)
+        body_depth = render_mesh(person.body_meshes, camera, rgb=False, normal=False)["depth"]
+        body_depth[~mask] = 0.0
     R, t = camera.cam_from_world[:3, :3], camera.cam_from_world[:3, 3]
     joints3d = joints2d = None
     if person.joints3d is not None:
@@ -163,18 +202,21 @@ def generate_sample(index: int, seed: int, cfg: GeneratorConfig | None = None, b
         joints2d = camera.project(joints3d.astype(np.float64)).astype(np.float32)
     body = person.params.get("body", {})
     garments = person.params.get("garments", [])
+    assets = list(person.params.get("assets", []))
+    if place.params.get("license"):
+        assets.append(place.params["license"])
     meta = {
         "source": "synthetic", "generator": "humandepth.render", "seed": int(seed), "index": int(index),
         "body_model": body.get("model", "scan"), "key_pose": body.get("key_pose", ""),
         "outfit": "+".join(g["type"] for g in garments), "focal_mm": cam_params["focal_mm_full_frame"],
         "azimuth_deg": cam_params["azimuth_deg"], "mask_fraction": round(float(mask.mean()), 5),
-        "person": person.params, "camera_sampling": cam_params, "lights": lights, "background": bg_params,
-        "assets": person.params.get("assets", []), "renderer": gl_info(),
+        "place_kind": place.kind, "person": person.params, "camera_sampling": cam_params, "place": place.params,
+        "lighting": lighting, "camera_fx": fx, "photo": photo["stats"], "assets": assets, "renderer": gl_info(),
         "depth_type": "z", "depth_units": "m", "invalid_value": 0, "normal_frame": "opencv_camera",
         "base_detail_filter": flt.to_dict(), "config": cfg.to_dict(),
     }
     return Sample(
-        id=sample_id(index), rgb=out["rgb"], depth=out["depth"], mask=mask, normal=out["normal"], parts=parts,
+        id=sample_id(index), rgb=photo["rgb"], depth=out["depth"], mask=mask, normal=out["normal"], parts=parts,
         depth_base=depth_base, depth_detail=depth_detail, body_depth=body_depth,
         joints2d=joints2d, joints3d=joints3d, camera=camera, meta=meta,
     )

@@ -29,6 +29,11 @@ class Person:
         params: JSON dict of everything sampled (body model, phenotype, pose, garments, skin) and every asset
             with its licence (``params["assets"]``).
         has_body: False for scans (the body under the clothes is unknown: no ``body_depth``).
+        kinds: per mesh, what it is: ``body``, ``eyes``, ``garment`` (clothes, footwear, head coverings),
+            ``hair`` or ``scan``.
+        surfaces: per mesh, its :class:`~humandepth.render.surface.Surface` (how the photographic shader sees it).
+        cavity: per mesh, (V,) float ambient visibility of every vertex in [0, 1] (creases and folds are
+            darker), or None.
     """
 
     meshes: list[trimesh.Trimesh]
@@ -37,6 +42,19 @@ class Person:
     joints3d: np.ndarray
     params: dict = field(default_factory=dict)
     has_body: bool = True
+    kinds: list[str] | None = None
+    surfaces: list | None = None
+    cavity: list | None = None
+
+    def __post_init__(self):
+        from humandepth.render.surface import Surface
+
+        if self.kinds is None:
+            self.kinds = ["body" if self.has_body else "scan"] + ["garment"] * (len(self.meshes) - 1)
+        if self.surfaces is None:
+            self.surfaces = [Surface("skin" if k == "body" else k, specular=0.04, shininess=12) for k in self.kinds]
+        if len(self.kinds) != len(self.meshes) or len(self.surfaces) != len(self.meshes):
+            raise ValueError("Person: kinds and surfaces need one entry per mesh")
 
     @property
     def body_mesh(self) -> trimesh.Trimesh:
@@ -45,7 +63,13 @@ class Person:
 
     @property
     def garment_meshes(self) -> list[trimesh.Trimesh]:
-        return self.meshes[1:]
+        """Clothes, footwear and head coverings (not hair, not the eyes)."""
+        return [m for m, k in zip(self.meshes, self.kinds, strict=True) if k == "garment"]
+
+    @property
+    def body_meshes(self) -> list[trimesh.Trimesh]:
+        """The unclothed person: the body (or the scan) and the eyes."""
+        return [m for m, k in zip(self.meshes, self.kinds, strict=True) if k in ("body", "eyes", "scan")]
 
     @cached_property
     def mesh(self) -> trimesh.Trimesh:
@@ -91,15 +115,6 @@ def body_model(name: str = "anny", **options):
     return _MODELS[key]
 
 
-def _skin_colours(rng: np.random.Generator, rest: np.ndarray, skin: dict) -> np.ndarray:
-    from humandepth.render.garments import _noise
-
-    tone = np.array(skin["rgb"])
-    var = 0.94 + 0.08 * _noise(rng, rest, (0.03, 0.12), n=6)
-    rgb = np.clip(tone[None] * var[:, None], 0, 1)
-    return np.concatenate([np.round(rgb * 255), np.full((len(rgb), 1), 255)], 1).astype(np.uint8)
-
-
 def sample_person(seed, body: str = "anny", *, clothed: bool = True, outfit: tuple[str, ...] | None = None,
                   phenotype_ranges: dict | None = None, key_poses: tuple[str, ...] | None = None,
                   pose_variation: float = 1.0, penetration_tolerance_m: float = 0.015,
@@ -113,8 +128,9 @@ def sample_person(seed, body: str = "anny", *, clothed: bool = True, outfit: tup
             ``scan_dir``; scans carry their own clothing, so no garments are added; ``scan_license`` is
             recorded as each scan's licence).
         clothed: add garments (bodies only).
-        outfit: garment types to wear (``tshirt``, ``longsleeve``, ``tank``, ``trousers``, ``shorts``, ``skirt``,
-            ``dress``, ``jacket``); default: sampled.
+        outfit: garment types to wear, exactly (``tshirt``, ``longsleeve``, ``tank``, ``trousers``, ``shorts``,
+            ``skirt``, ``dress``, ``jacket``, ``socks``, ``sneakers``, ``boots``, ``flats``, ``cap``, ``hood``);
+            default: sampled (footwear most of the time, sometimes a cap or a hood).
         phenotype_ranges: anny phenotype -> (low, high) overrides.
         key_poses: restrict the key poses the pose sampler starts from (:data:`poses.KEY_POSES`).
         pose_variation: scale of the random joint-angle variation (0 = the key pose exactly).
@@ -137,22 +153,69 @@ def sample_person(seed, body: str = "anny", *, clothed: bool = True, outfit: tup
         model = body_model(body)
         inst = model.sample(rng, phenotype_ranges=phenotype_ranges, key_poses=key_poses,
                             pose_variation=pose_variation, penetration_tolerance_m=penetration_tolerance_m)
+    from humandepth.render.hair import build_hair, hair_surface, sample_hair_spec
+    from humandepth.render.skin import MASKS_LICENSE, eyeballs, sample_face_spec, skin_colours
+    from humandepth.render.surface import Surface
+
     skin = sample_skin(rng)
-    body_mesh = inst.mesh()
-    body_mesh.visual = trimesh.visual.ColorVisuals(body_mesh, vertex_colors=_skin_colours(rng, inst.rest_vertices,
-                                                                                        skin))
-    meshes, face_parts = [body_mesh], [inst.face_parts]
+    gender = float(inst.params.get("phenotype", {}).get("gender", 0.5))
+    face = sample_face_spec(rng, gender)
+    hair_spec = sample_hair_spec(rng, gender)
+    specs = sample_outfit(rng, outfit) if clothed else []
+    garments, check, hair = build_outfit(inst, specs, rng, hair_spec) if specs else ([], {"inside_vertices": 0}, None)
+    if not specs:
+        from humandepth.render.garments import DenseBody, _scene
+
+        hair = build_hair(DenseBody(inst), inst, hair_spec, _scene(inst.vertices, inst.faces))
+    from humandepth.render.skin import eye_openings
+
+    keep = ~eye_openings(inst)
+    body_mesh = trimesh.Trimesh(inst.vertices, inst.faces[keep], process=False)
+    hair_rgb = hair_spec["colour"] if hair_spec["style"] not in ("none",) else [0.12, 0.08, 0.06]
+    body_mesh.visual = trimesh.visual.ColorVisuals(body_mesh, vertex_colors=skin_colours(rng, inst, skin, face,
+                                                                                         hair_rgb))
+    meshes, face_parts, kinds = [body_mesh], [inst.face_parts[keep]], ["body"]
+    surfaces = [Surface("skin", specular=0.05, shininess=18, params={"tone_index": skin["tone_index"]})]
     garments_params: list[dict] = []
-    check: dict = {"inside_vertices": 0}
-    if clothed:
-        specs = sample_outfit(rng, outfit)
-        garments, check = build_outfit(inst, specs, rng)
-        for g in garments:
-            meshes.append(g.mesh)
-            face_parts.append(g.face_parts)
-            garments_params.append(g.params)
+    from humandepth.render.fabric import fold_convexity, fold_visibility, garment_surface
+
+    cavity = [None] * len(meshes)
+    for g in garments:
+        convex = fold_convexity(g.mesh)
+        meshes.append(g.mesh)
+        face_parts.append(g.face_parts)
+        kinds.append("garment")
+        surfaces.append(garment_surface(g, convex))
+        cavity.append(fold_visibility(convex))
+        garments_params.append(g.params)
+    hair_params = {"style": "none", **{k: hair_spec[k] for k in ("colour_name", "colour")}}
+    if hair is not None:
+        hmesh, hparts, htangents, hrest, hair_params = hair
+        meshes.append(hmesh)
+        face_parts.append(hparts)
+        kinds.append("hair")
+        surfaces.append(hair_surface(hmesh, htangents, hrest, hair_spec))
+        cavity.append(fold_visibility(fold_convexity(hmesh)))
+    # the lowest point of the person (a sole, or a foot) stands on y = 0
+    shift = -min(float(np.asarray(m.vertices)[:, 1].min()) for m in meshes)
+    if shift != 0.0:
+        for m in meshes:
+            m.vertices = np.asarray(m.vertices) + [0.0, shift, 0.0]
+        inst.joints3d = inst.joints3d + [0.0, shift, 0.0]
+        inst.vertices = inst.vertices + [0.0, shift, 0.0]
+        inst.params["world_from_model"]["translation"][1] += shift
+    eyes = eyeballs(inst, face)  # on the lifted body
+    if eyes is not None:
+        meshes.insert(1, eyes[0])
+        face_parts.insert(1, np.full(len(eyes[0].faces), 1, np.uint8))
+        kinds.insert(1, "eyes")
+        surfaces.insert(1, Surface("eye", eyes[1], specular=0.6, shininess=120, params=eyes[2]))
+        cavity.insert(1, None)
     assets = [inst.params["license"]] + ([garments_params[0]["license"]] if garments_params else [])
-    params = {"body": inst.params, "skin": skin, "garments": garments_params, "garment_check": check,
-              "assets": assets}
+    if inst.vertex_uv is not None:
+        assets.append(MASKS_LICENSE)
+    params = {"body": inst.params, "skin": skin, "face": face, "hair": hair_params, "garments": garments_params,
+              "garment_check": check, "assets": assets}
     return Person(meshes=meshes, face_parts=face_parts, body_vertex_parts=inst.vertex_parts,
-                  joints3d=inst.joints3d, params=params, has_body=True)
+                  joints3d=inst.joints3d, params=params, has_body=True, kinds=kinds, surfaces=surfaces,
+                  cavity=cavity)

@@ -54,10 +54,10 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """(V, 3) unit area-weighted vertex normals (float64); isolated vertices get (0, 0, 0)."""
     v = np.asarray(vertices, np.float64)
     f = np.asarray(faces, np.int64)
-    fn = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
-    idx = f.reshape(-1)
-    out = np.stack([np.bincount(idx, weights=np.repeat(fn[:, k], 3), minlength=len(v)) for k in range(3)], axis=1)
-    norm = np.linalg.norm(out, axis=1, keepdims=True)
+    fn = _cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
+    idx = f.T.reshape(-1)
+    out = np.stack([np.bincount(idx, weights=np.tile(fn[:, k], 3), minlength=len(v)) for k in range(3)], axis=1)
+    norm = np.sqrt(_dot(out, out))[:, None]
     return np.where(norm > 0, out / np.maximum(norm, 1e-300), 0.0)
 
 
@@ -79,16 +79,15 @@ def rasterize_ids(verts_cam: Sequence[np.ndarray], faces: Sequence[np.ndarray], 
         znear = max(float(front.min()) * 0.5, 1e-3) if zs.min() > 1e-6 else 0.01
     if zfar is None:
         zfar = float(zs.max()) * 1.5 + 1e-3
-    gl = np.array([1.0, -1.0, -1.0])
-    prims, start = [], 0
-    for v, f in zip(verts_cam, faces, strict=True):
-        if start + len(f) >= (1 << 24) - 1:
-            raise ValueError(f"render_mesh supports at most {(1 << 24) - 2} triangles")
-        material = pyrender.MetallicRoughnessMaterial(baseColorFactor=np.array([float(start), 0.0, 0.0, 1.0]),
-                                                      doubleSided=True)
-        prims.append(pyrender.Primitive(positions=(v * gl).astype(np.float32),
-                                        indices=np.ascontiguousarray(f, np.uint32), material=material))
-        start += len(f)
+    total = sum(len(f) for f in faces)
+    if total >= (1 << 24) - 1:
+        raise ValueError(f"render_mesh supports at most {(1 << 24) - 2} triangles")
+    # one draw call for everything: global triangle ids are gl_PrimitiveID directly
+    starts = np.cumsum([0] + [len(v) for v in verts_cam])
+    positions = np.concatenate(verts_cam).astype(np.float32) * np.array([1.0, -1.0, -1.0], np.float32)
+    indices = np.concatenate([np.asarray(f, np.int64) + s for f, s in zip(faces, starts, strict=False)])
+    material = pyrender.MetallicRoughnessMaterial(baseColorFactor=np.array([0.0, 0.0, 0.0, 1.0]), doubleSided=True)
+    prims = [pyrender.Primitive(positions=positions, indices=indices.astype(np.uint32), material=material)]
     scene = pyrender.Scene(bg_color=[0.0, 0.0, 0.0, 1.0], ambient_light=[0.0, 0.0, 0.0])
     scene.add(pyrender.Mesh(prims))
     K = camera.K
@@ -100,19 +99,33 @@ def rasterize_ids(verts_cam: Sequence[np.ndarray], faces: Sequence[np.ndarray], 
     return (c[..., 0] | (c[..., 1] << 8) | (c[..., 2] << 16)) - 1
 
 
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cross product of (P, 3) arrays (np.cross without its generic overhead)."""
+    return np.stack([a[:, 1] * b[:, 2] - a[:, 2] * b[:, 1], a[:, 2] * b[:, 0] - a[:, 0] * b[:, 2],
+                     a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]], axis=1)
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return a[:, 0] * b[:, 0] + a[:, 1] * b[:, 1] + a[:, 2] * b[:, 2]
+
+
+def _normalise(a: np.ndarray) -> np.ndarray:
+    return a / np.maximum(np.sqrt(_dot(a, a)), 1e-30)[:, None]
+
+
 def _intersect(tri: np.ndarray, rays: np.ndarray):
-    """Ray (origin 0, direction ``rays`` with z=1) x triangle ``tri`` (P, 3, 3) -> (t, b1, b2, ok)."""
+    """Ray (origin 0, direction ``rays`` with z=1) x triangle ``tri`` (P, 3, 3) -> (t, b1, b2, ok, e1, e2)."""
     p0, e1, e2 = tri[:, 0], tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
-    pvec = np.cross(rays, e2)
-    det = np.einsum("ij,ij->i", e1, pvec)
+    pvec = _cross(rays, e2)
+    det = _dot(e1, pvec)
     ok = np.abs(det) > 1e-14
     inv = 1.0 / np.where(ok, det, 1.0)
     tvec = -p0
-    b1 = np.einsum("ij,ij->i", tvec, pvec) * inv
-    qvec = np.cross(tvec, e1)
-    b2 = np.einsum("ij,ij->i", rays, qvec) * inv
-    t = np.einsum("ij,ij->i", e2, qvec) * inv
-    return t, b1, b2, ok & (t > 0)
+    b1 = _dot(tvec, pvec) * inv
+    qvec = _cross(tvec, e1)
+    b2 = _dot(rays, qvec) * inv
+    t = _dot(e2, qvec) * inv
+    return t, b1, b2, ok & (t > 0), e1, e2
 
 
 def _srgb_to_linear(c: np.ndarray) -> np.ndarray:
@@ -124,7 +137,7 @@ def _linear_to_srgb(c: np.ndarray) -> np.ndarray:
     return np.where(c <= 0.0031308, c * 12.92, 1.055 * np.power(c, 1 / 2.4) - 0.055)
 
 
-def _albedo(mesh: trimesh.Trimesh, face: np.ndarray, bary: np.ndarray) -> np.ndarray:
+def mesh_albedo(mesh: trimesh.Trimesh, face: np.ndarray, bary: np.ndarray) -> np.ndarray:
     """(P, 3) sRGB albedo in [0, 1] at the given faces/barycentrics of ``mesh``."""
     visual = mesh.visual
     kind = getattr(visual, "kind", None)
@@ -202,9 +215,67 @@ def _background(background, height: int, width: int) -> np.ndarray:
     return bg.astype(np.uint8, copy=True)
 
 
+def visible_surface(meshes, camera: Camera, *, sample=None, normals: bool = True, smooth: bool = True,
+                    crease_angle_deg: float = 45.0, znear: float | None = None, zfar: float | None = None) -> dict:
+    """Rasterised visibility of ``meshes`` (a list of world-frame trimeshes) and the exact surface at pixel centres.
+
+    ``sample``: optional ``fn(pixel (N,) flat index, mesh (N,)) -> (N,) bool`` choosing which covered pixels get
+    the exact samples (default: all).  Returns ``mesh_index`` (H, W) int16 of every covered pixel (-1 none) and,
+    over the P sampled pixels where the ray meets the face's plane: ``pixel`` (P,) int64 flat index
+    ``v * W + u``, ``mesh`` (P,) int64, ``face`` (P,) int64 (of that mesh), ``bary`` (P, 3) float64,
+    ``point`` (P, 3) float64 camera-frame hit points (planar depth is ``point[:, 2]``) and, with ``normals``,
+    ``normal`` (P, 3) float64 unit camera-frame normals facing the camera (see :func:`render_mesh`).
+    """
+    rot, trans = camera.cam_from_world[:3, :3], camera.cam_from_world[:3, 3]
+    verts = [np.asarray(m.vertices, np.float64) @ rot.T + trans for m in meshes]
+    faces = [np.asarray(m.faces, np.int64) for m in meshes]
+    ids = rasterize_ids(verts, faces, camera, znear, zfar)
+    h, w = camera.height, camera.width
+    offsets = np.cumsum([0] + [len(f) for f in faces])
+    ids[ids >= offsets[-1]] = -1  # never happens with an exact id pass; guards against a corrupted read-back
+    flat = ids.reshape(-1)
+    covered = np.flatnonzero(flat >= 0)
+    mesh_index = np.full(h * w, -1, np.int16)
+    mesh_index[covered] = np.searchsorted(offsets, flat[covered], side="right") - 1
+    pix = covered if sample is None else covered[sample(covered, mesh_index[covered].astype(np.int64))]
+    gid = flat[pix]
+    mesh_of = mesh_index[pix].astype(np.int64)
+    local = gid - offsets[mesh_of]
+    u = (pix % w).astype(np.float64)
+    v = (pix // w).astype(np.float64)
+    rays = np.stack([(u - camera.cx) / camera.fx, (v - camera.cy) / camera.fy, np.ones_like(u)], axis=1)
+    vstart = np.cumsum([0] + [len(v) for v in verts])
+    all_faces = np.concatenate([f + vstart[i] for i, f in enumerate(faces)])
+    tri = np.concatenate(verts)[all_faces[gid]]
+    t, b1, b2, ok, e1, e2 = _intersect(tri, rays)
+    bary = np.stack([1.0 - b1 - b2, b1, b2], axis=1)
+    bary = np.clip(bary, 0.0, None)
+    bary /= bary.sum(axis=1, keepdims=True)
+    n = None
+    if normals:
+        face_n = _normalise(_cross(e1, e2))
+        if smooth:
+            vn = np.concatenate([vertex_normals(m.vertices, m.faces) @ rot.T for m in meshes])
+            n = _normalise(np.einsum("pk,pkj->pj", bary, vn[all_faces[gid]]))
+            crease = np.abs(_dot(n, face_n)) < np.cos(np.radians(crease_angle_deg))
+            n[crease] = face_n[crease] * np.sign(_dot(n[crease], face_n[crease]) + 1e-30)[:, None]
+        else:
+            n = face_n
+        n[_dot(n, rays) > 0] *= -1
+    keep = ok & np.isfinite(t)
+    if not keep.all():
+        pix, mesh_of, local, t, bary, rays = (a[keep] for a in (pix, mesh_of, local, t, bary, rays))
+        n = n[keep] if n is not None else None
+    out = {"mesh_index": mesh_index.reshape(h, w), "pixel": pix, "mesh": mesh_of, "face": local, "bary": bary,
+           "point": rays * t[:, None]}
+    if n is not None:
+        out["normal"] = n
+    return out
+
+
 def render_mesh(mesh, camera: Camera, *, rgb: bool = True, normal: bool = True, lights: list[dict] | None = None,
                 background=None, smooth: bool = True, crease_angle_deg: float = 45.0, znear: float | None = None,
-                zfar: float | None = None) -> dict:
+                zfar: float | None = None, surface: bool = False) -> dict:
     """Render one ``trimesh.Trimesh`` (or a list of them) with ``camera``; no anti-aliasing.
 
     Args:
@@ -221,60 +292,28 @@ def render_mesh(mesh, camera: Camera, *, rgb: bool = True, normal: bool = True, 
         crease_angle_deg: where the interpolated vertex normal deviates from the face normal by more than this
             (a crease, e.g. a box edge or a garment hem), the face normal is used.
         znear, zfar: clip planes in metres (default: from the meshes' extent; they only bound visibility).
+        surface: also return ``surface``, the per-pixel samples a separate shader needs (see Returns).
 
     Returns:
         dict with ``depth`` (H, W) float32 planar z in metres, 0 = background; ``normal`` (H, W, 3) float32 unit
         vectors in the OpenCV camera frame facing the camera, 0 = background; ``mask`` (H, W) bool;
         ``mesh_index`` (H, W) int16 (which mesh, -1 = background); ``face_index`` (H, W) int32 (triangle of
         that mesh, -1 = background); and with ``rgb=True`` ``rgb`` (H, W, 3) uint8 composited over
-        ``background`` with ``mask``.
+        ``background`` with ``mask``.  With ``surface=True``, ``surface`` is a dict over the P covered pixels:
+        ``pixel`` (P,) int64 flat index ``v * W + u``, ``mesh`` (P,) int64, ``face`` (P,) int64 (of that mesh),
+        ``bary`` (P, 3) float64 barycentric weights of the face's vertices, ``point`` (P, 3) float64 camera-frame
+        hit points (metres) and ``normal`` (P, 3) float64 (the normals of the ``normal`` pass).
     """
     meshes = _as_meshes(mesh)
     rot, trans = camera.cam_from_world[:3, :3], camera.cam_from_world[:3, 3]
-    verts = [np.asarray(m.vertices, np.float64) @ rot.T + trans for m in meshes]
-    faces = [np.asarray(m.faces, np.int64) for m in meshes]
-    ids = rasterize_ids(verts, faces, camera, znear, zfar)
+    vis = visible_surface(meshes, camera, normals=normal or rgb or surface, smooth=smooth,
+                          crease_angle_deg=crease_angle_deg, znear=znear, zfar=zfar)
     h, w = camera.height, camera.width
-    offsets = np.cumsum([0] + [len(f) for f in faces])
-    total = offsets[-1]
-    ids[ids >= total] = -1  # never happens with an exact id pass; guards against a corrupted read-back
-    pix = np.flatnonzero(ids.reshape(-1) >= 0)
-    gid = ids.reshape(-1)[pix]
-    mesh_of = np.searchsorted(offsets, gid, side="right") - 1
-    local = gid - offsets[mesh_of]
-    u = (pix % w).astype(np.float64)
-    v = (pix // w).astype(np.float64)
-    rays = np.stack([(u - camera.cx) / camera.fx, (v - camera.cy) / camera.fy, np.ones_like(u)], axis=1)
-
-    all_verts = np.concatenate(verts)
-    vstart = np.cumsum([0] + [len(v) for v in verts])
-    all_faces = np.concatenate([f + vstart[i] for i, f in enumerate(faces)])
-    tri = all_verts[all_faces[gid]]
-    t, b1, b2, ok = _intersect(tri, rays)
-    bary = np.stack([1.0 - b1 - b2, b1, b2], axis=1)
-    bary = np.clip(bary, 0.0, None)
-    bary /= bary.sum(axis=1, keepdims=True)
-
-    want_normals = normal or rgb
-    face_n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]) if want_normals else np.zeros((len(gid), 3))
-    face_n /= np.maximum(np.linalg.norm(face_n, axis=1, keepdims=True), 1e-30)
-    if smooth and want_normals:
-        vn = np.concatenate([vertex_normals(m.vertices, m.faces) @ rot.T for m in meshes])
-        n = np.einsum("pk,pkj->pj", bary, vn[all_faces[gid]])
-        n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-30)
-        cos_crease = np.cos(np.radians(crease_angle_deg))
-        crease = np.abs(np.einsum("ij,ij->i", n, face_n)) < cos_crease
-        n[crease] = face_n[crease] * np.sign(np.einsum("ij,ij->i", n[crease], face_n[crease]) + 1e-30)[:, None]
-    else:
-        n = face_n.copy()
-    n[np.einsum("ij,ij->i", n, rays) > 0] *= -1
-
-    keep = ok & np.isfinite(t)
-    pix, mesh_of, local, t, n, bary, rays = (a[keep] for a in (pix, mesh_of, local, t, n, bary, rays))
+    pix, mesh_of, local, bary, point = vis["pixel"], vis["mesh"], vis["face"], vis["bary"], vis["point"]
+    t = point[:, 2]
+    n = vis.get("normal")
     depth = np.zeros(h * w, np.float32)
     depth[pix] = t
-    normals = np.zeros((h * w, 3), np.float32)
-    normals[pix] = n
     mesh_index = np.full(h * w, -1, np.int16)
     mesh_index[pix] = mesh_of
     face_index = np.full(h * w, -1, np.int32)
@@ -286,15 +325,18 @@ def render_mesh(mesh, camera: Camera, *, rgb: bool = True, normal: bool = True, 
         "face_index": face_index.reshape(h, w),
     }
     if normal:
+        normals = np.zeros((h * w, 3), np.float32)
+        normals[pix] = n
         out["normal"] = normals.reshape(h, w, 3)
+    if surface:
+        out["surface"] = {"pixel": pix, "mesh": mesh_of, "face": local, "bary": bary, "point": point, "normal": n}
     if rgb:
         albedo = np.empty((len(pix), 3))
         for i, m in enumerate(meshes):
             sel = mesh_of == i
             if sel.any():
-                albedo[sel] = _albedo(m, local[sel], bary[sel])
-        points = rays * t[:, None]
-        shaded = _shade(albedo, n, points, default_lights() if lights is None else lights, rot, trans)
+                albedo[sel] = mesh_albedo(m, local[sel], bary[sel])
+        shaded = _shade(albedo, n, point, default_lights() if lights is None else lights, rot, trans)
         image = _background(background, h, w).reshape(-1, 3)
         image[pix] = np.round(shaded * 255.0).astype(np.uint8)
         out["rgb"] = image.reshape(h, w, 3)

@@ -91,6 +91,9 @@ class AnnyBody:
         self.torch = torch
         self.model = anny.Anny(skinning_method="lbs").to(torch.float32)
         self.faces = self.model.faces.numpy().astype(np.int64)
+        uv = self.model.texture_coordinates.numpy().astype(np.float64)
+        self.vertex_uv = np.zeros((int(self.faces.max()) + 1, 2))  # one UV per vertex (seams do not matter here)
+        self.vertex_uv[self.faces.reshape(-1)] = uv[self.model.face_texture_coordinate_indices.numpy().reshape(-1)]
         self.bone_labels = list(self.model.bone_labels)
         self.bone_index = {n: i for i, n in enumerate(self.bone_labels)}
         with torch.no_grad():
@@ -159,7 +162,7 @@ class AnnyBody:
             "license": LICENSE,
         }
         return BodyInstance(vertices=vw, faces=self.faces, vertex_parts=self.vertex_parts, joints3d=jw,
-                            rest_vertices=rest_w, coords=self.rest_coords, params=params)
+                            rest_vertices=rest_w, coords=self.rest_coords, params=params, vertex_uv=self.vertex_uv)
 
     def sample(self, rng: np.random.Generator, phenotype_ranges: dict | None = None,
                key_poses: tuple[str, ...] | None = None, pose_variation: float = 1.0,
