@@ -96,7 +96,7 @@ def test_hair_shoes_and_eyes_are_geometry_outside_the_body(anny_ready):  # noqa:
     assert [g["type"] for g in p.params["garments"]] == ["sneakers", "shorts", "tshirt", "cap"]
     lowest = min(float(m.vertices[:, 1].min()) for m in p.meshes)
     assert abs(lowest) < 1e-9  # the soles stand on y = 0 ...
-    assert p.body_mesh.vertices[:, 1].min() > 0.015  # ... and lift the feet by the sole
+    assert p.body_mesh.vertices[:, 1].min() > 0.008  # ... and lift the feet by the sole
     shoes = p.garment_meshes[0]
     assert shoes.vertices[:, 1].max() < 0.2 and set(p.face_parts[p.meshes.index(shoes)]) <= {PART["left_foot"],
                                                                                              PART["right_foot"],
@@ -128,8 +128,19 @@ def test_hair_styles_make_different_geometry(anny_ready):  # noqa: F811
     extents = {}
     for style in ("buzz", "short", "curly", "long", "ponytail", "bun"):
         out = build_hair(DenseBody(body), body, {**spec, "style": style, "thickness_m": 0.012}, scene)
-        mesh, parts, tangents, rest, params = out
+        mesh, parts, tangents, rest, params, convexity = out
+        assert len(convexity) == len(mesh.vertices) and np.abs(convexity).max() < 0.05
         assert len(parts) == len(mesh.faces) and np.allclose(np.linalg.norm(tangents, axis=1), 1.0, atol=1e-6)
         extents[style] = float(body.vertices[:, 1].max() - mesh.vertices[:, 1].min())
     assert build_hair(DenseBody(body), body, {**spec, "style": "none"}, scene) is None
     assert extents["long"] > extents["short"] + 0.1 and extents["ponytail"] > extents["short"] + 0.05
+
+
+def test_every_mesh_comes_with_a_surface_and_a_matching_cavity(anny_ready):  # noqa: F811
+    from humandepth.render import sample_person
+
+    for seed in range(6):
+        p = sample_person(seed)
+        assert len(p.surfaces) == len(p.meshes) == len(p.cavity) == len(p.kinds)
+        for m, c in zip(p.meshes, p.cavity, strict=True):
+            assert c is None or (len(c) == len(m.vertices) and 0.0 <= c.min() and c.max() <= 1.0)

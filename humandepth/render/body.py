@@ -124,6 +124,15 @@ def to_floor(vertices: np.ndarray, joints: np.ndarray, pelvis: np.ndarray) -> tu
     return vertices + shift, joints + shift, shift
 
 
+def rigid_fit(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(R, t)``: the rotation and translation that best carry the points ``src`` onto ``dst`` (Kabsch)."""
+    a, b = src - src.mean(0), dst - dst.mean(0)
+    U, _, Vt = np.linalg.svd(a.T @ b)
+    D = np.diag([1.0, 1.0, np.sign(np.linalg.det(Vt.T @ U.T))])
+    R = Vt.T @ D @ U.T
+    return R, dst.mean(0) - R @ src.mean(0)
+
+
 def joints_array(named: dict[str, np.ndarray]) -> np.ndarray:
     """(16, 3) in :data:`JOINT_NAMES` order from a dict keyed by those names."""
     return np.stack([np.asarray(named[name], np.float64) for name in JOINT_NAMES])

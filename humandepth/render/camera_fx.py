@@ -90,12 +90,12 @@ def add_sensor_noise(image: np.ndarray, fx: dict, rng: np.random.Generator) -> n
 
 
 def sharpen(srgb: np.ndarray, fx: dict) -> np.ndarray:
-    """The camera's own sharpening (an unsharp mask of radius ~1 px, amount ``fx["sharpen"]``) on the
+    """The camera's own sharpening (an unsharp mask over 3 x 3 pixels, amount ``fx["sharpen"]``) on the
     display-referred image."""
     amount = fx.get("sharpen", 0.0)
     if amount <= 0:
         return srgb
-    blurred = ndimage.gaussian_filter(srgb, (1.0, 1.0, 0), mode="nearest")
+    blurred = ndimage.uniform_filter(srgb, (3, 3, 1), mode="nearest")
     return srgb + amount * (srgb - blurred)
 
 

@@ -1,12 +1,13 @@
-"""Socks and shoes with real geometry: sneakers, boots and flats over the (subdivided) foot.
+"""Socks and shoes with real geometry: sneakers, boots and flats over the foot.
 
 Footwear is an offset shell (:func:`humandepth.render.garments.offset_shell`) over the body's own vertices of
 the foot (about 1 cm apart: plenty for a shoe) and, for socks and boots, the lower shin: the upper is a few
-millimetres thick with a fuller toe box; the sole is real volume, a flat slab grown straight down from the
-foot by the sole's thickness (a heel adds more at the back for boots) with a rim a few millimetres out around
-it.  A shoe's opening (the ankle collar, the instep of a flat) ends in a wall like every garment
-hem.  Colours: the upper, a contrasting sole band, laces across the instep of sneakers and boots, a ribbed top
-on socks.  After footwear the whole person is lifted so the soles stand on y = 0 (``sample_person``).
+millimetres thick with a fuller toe box, smoothed so it rounds over the toes; the sole is real volume, a flat
+slab grown straight down from the foot by the sole's thickness (a heel adds more at the back for boots) with a
+rim a few millimetres out around it.  A shoe's opening (the ankle collar, the instep of a flat) ends in a wall
+like every garment hem.  Colours: the upper, a contrasting sole band, laces across the instep of sneakers and
+boots, a ribbed top on socks.  After footwear the whole person is lifted so the soles stand on y = 0
+(``sample_person``).
 
 Footwear is built before trousers and skirts, so trouser legs fall over the shoes.  Everything is procedural
 (the project's own licence); every parameter is recorded in the garment's ``params``.
@@ -76,7 +77,8 @@ def build_footwear(dense, body, spec: dict, scene):
         side = (np.sign(rest[:, 0]) == sign) & (foot | shin)
         sole_y = rest[side & foot, 1].min()
         y_rel[side] = rest[side, 1] - sole_y
-        ankle_z = np.median(rest[side & foot & (y_rel < 0.1), 2]) if (side & foot).any() else 0.0
+        z = rest[side & foot, 2]
+        ankle_z = z.min() + 0.28 * (z.max() - z.min()) if len(z) else 0.0  # above the heel: a quarter of the foot
         fwd[side] = rest[side, 2] - ankle_z  # + toward the toes
     if spec["type"] == "flats":  # the instep stays open
         cover &= ~(foot & (y_rel > 0.035) & (fwd > -0.02))
@@ -93,16 +95,22 @@ def build_footwear(dense, body, spec: dict, scene):
     bottom = smoothstep(0.012, 0.0, yr)
     rim = smoothstep(0.03, 0.008, yr) * (1 - bottom)
     heel = bottom * smoothstep(-0.02, -0.06, fw) * spec["heel_m"]
-    toe_box = smoothstep(0.04, 0.12, fw) * smoothstep(0.0, 0.03, yr) * 0.004
+    toe_box = smoothstep(0.05, 0.12, fw) * smoothstep(0.0, 0.02, yr) * 0.004  # room for the toes
     extra = bottom * spec["sole_m"] + rim * spec["rim_m"] + heel + toe_box
-    # the sole grows straight down from the foot (a flat slab), the rest of the shoe along the normal
+    # the sole grows straight down from the foot (a flat slab), the rest of the shoe along the normal, smoothed
+    # over the foot (the toes' own normals point every way)
     down = np.zeros((len(used), 3))
-    n = dense.normals[used]
-    for sign, joint in ((1.0, 7), (-1.0, 6)):  # left foot (+x), right foot
+    n = dense.normals[used].copy()
+    i, j = f[:, [0, 1, 2, 0, 1, 2]].reshape(-1), f[:, [1, 2, 0, 2, 0, 1]].reshape(-1)
+    deg = np.maximum(np.bincount(i, minlength=len(used)), 1)[:, None]
+    for _ in range(8):
+        n = 0.5 * n + 0.5 * np.stack([np.bincount(i, weights=n[j, k], minlength=len(used)) for k in range(3)], 1) / deg
+        n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-9)
+    for sign in (1.0, -1.0):  # per foot: the sole's mean outward normal is "down" for the shoe
         side = np.sign(r[:, 0]) == sign
         sole = side & (yr < 0.01)
         if sole.any():
-            d = dense.vertices[used][sole].mean(0) - body.joints3d[joint]
+            d = dense.normals[used][sole].mean(0)
             down[side] = d / max(np.linalg.norm(d), 1e-9)
     w = bottom[:, None]
     extra_dir = n * (1 - w) + down * w
@@ -118,8 +126,8 @@ def build_footwear(dense, body, spec: dict, scene):
                 mid_x[side] = np.median(r[side & (yr < 0.05), 0])
         on = (np.abs(r[:, 0] - mid_x) < 0.014) & (fw > 0.0) & (fw < 0.09) & (yr > 0.035)
         stripes = on & (np.sin(fw * 2 * np.pi / 0.011) > 0.2)
-        lace = np.where(np.asarray(spec["colour"]).mean() > 0.5, 0.35, 0.85)
-        colour[stripes] = lace
-    g = offset_shell(dense, body, scene, spec, used, f, bedges, extra, spec["upper_m"], colour, extra_dir)
+        colour[stripes] = colour[stripes] * 0.75 + (0.2 if np.mean(spec["colour"]) > 0.5 else 0.8) * 0.25
+    g = offset_shell(dense, body, scene, spec, used, f, bedges, extra, spec["upper_m"], colour, extra_dir, smooth=10,
+                     normals=n)
     spread_under(dense)
     return g

@@ -62,6 +62,7 @@ class Garment:
     params: dict = field(default_factory=dict)
     kept_vertices: np.ndarray | None = None  # which of the built vertices survived the inside-the-body check
     rest: np.ndarray | None = None  # (V, 3) rest-pose position under each vertex (textures follow the body)
+    convexity: np.ndarray | None = None  # (V,) metres above (+, ridges) or below (-, creases) the neighbours
 
 
 class DenseBody:
@@ -317,11 +318,13 @@ def _inside(scene, body: BodyInstance, points: np.ndarray):
     return inside, (closest, normal)
 
 
-def _push_out(scene, body: BodyInstance, points: np.ndarray, clearance: float, directions: np.ndarray):
+def _push_out(scene, body: BodyInstance, points: np.ndarray, clearance: float, directions: np.ndarray,
+              project: bool = True):
     """Move the points that lie inside the body (:func:`_inside`) out of it.
 
     An inside point first moves to ``clearance`` outside the closest body point (along the smooth surface
-    normal there); points that does not free are marched along ``directions`` (unit, outward; P x 3) in 3 mm
+    normal there; skipped with ``project=False``, which keeps a shoe's rounded toe box from taking the toes'
+    shape); points that does not free are marched along ``directions`` (unit, outward; P x 3) in 3 mm
     steps, up to 4 cm.  Returns ``(points, inside, moved)``: the points, the (P,) bool of those still inside,
     and how many had to move.
     """
@@ -329,7 +332,7 @@ def _push_out(scene, body: BodyInstance, points: np.ndarray, clearance: float, d
     inside, (closest, normal) = _inside(scene, body, points)
     idx = np.flatnonzero(inside)
     moved = int(idx.size)
-    for _ in range(2):
+    for _ in range(2 if project else 0):
         if idx.size == 0:
             break
         points[idx] = closest[idx] + normal[idx] * clearance
@@ -410,18 +413,34 @@ def spread_under(dense: DenseBody) -> None:
 
 def offset_shell(dense: DenseBody, body: BodyInstance, scene, spec: dict, used: np.ndarray, f: np.ndarray,
                  bedges: np.ndarray, extra: np.ndarray, thickness: float, rgb: np.ndarray,
-                 extra_dir: np.ndarray | None = None) -> Garment:
+                 extra_dir: np.ndarray | None = None, smooth: int = 0, normals: np.ndarray | None = None,
+                 pinned: np.ndarray | None = None) -> Garment:
     """A garment over the dense vertices ``used`` (faces ``f``): pushed out along the body normal by what is
     worn underneath + clearance + ``thickness``, then by ``extra`` (per vertex, >= 0) along the normal or the
     unit ``extra_dir`` (N, 3), with a wall at every opening down to the layer underneath, moved out of the body
-    where needed (:func:`_push_out`); ``rgb`` (N, 3) sRGB per used vertex (walls get 85 %).  Updates
-    ``dense.under``."""
-    x, n = dense.vertices[used], dense.normals[used]
+    where needed (:func:`_push_out`); ``rgb`` (N, 3) sRGB per used vertex (walls get 85 %).  ``smooth``:
+    Laplacian smoothing iterations of the outer surface (the opening and the ``pinned`` vertices stay put),
+    e.g. to round a shoe over the toes.  ``normals``: (N, 3) unit directions to use instead of the body's
+    vertex normals.  Updates ``dense.under``."""
+    x, n = dense.vertices[used], dense.normals[used] if normals is None else normals
     base = dense.under[used] + (CLEARANCE if not dense.under[used].any() else LAYER_GAP) + thickness
     outer = x + n * base[:, None] + (n if extra_dir is None else extra_dir) * extra[:, None]
+    if smooth:
+        i = f[:, [0, 1, 2, 0, 1, 2]].reshape(-1)
+        j = f[:, [1, 2, 0, 2, 0, 1]].reshape(-1)
+        deg = np.maximum(np.bincount(i, minlength=len(used)), 1)[:, None]
+        free = np.ones(len(used), bool)
+        free[bedges.reshape(-1)] = False
+        if pinned is not None:
+            free &= ~pinned
+        for _ in range(smooth):  # round the surface, never below the offset it must keep over its own point
+            mean = np.stack([np.bincount(i, weights=outer[j, k], minlength=len(used)) for k in range(3)], 1) / deg
+            outer[free] += 0.6 * (mean[free] - outer[free])
+            below = base - np.einsum("ij,ij->i", outer - x, n)
+            outer += n * np.maximum(below, 0.0)[:, None]
     verts, faces_all, wall_src = _add_hem_walls(outer, f, x + n * (base - thickness)[:, None], bedges)
     directions = np.concatenate([n, n[wall_src]])
-    verts, inside, moved = _push_out(scene, body, verts, CLEARANCE, directions)
+    verts, inside, moved = _push_out(scene, body, verts, CLEARANCE, directions, project=not smooth)
     d_eff = np.einsum("ij,ij->i", verts[: len(used)] - x, n)
     dense.under[used] = np.maximum(dense.under[used], d_eff)
     labels = dense.parts[used]
@@ -432,6 +451,11 @@ def offset_shell(dense: DenseBody, body: BodyInstance, scene, spec: dict, used: 
     colours = np.concatenate([np.clip(np.round(rgb * 255), 0, 255), np.full((len(rgb), 1), 255)], 1).astype(np.uint8)
     g = _finish(spec["type"], spec, verts, faces_all, labels_all, colours, inside, moved)
     g.rest = np.concatenate([dense.rest[used], dense.rest[used][wall_src][:nlab]])[g.kept_vertices]
+    # folds: how far each vertex stands above (ridge, > 0) or below (crease) its neighbours' mean offset
+    deg = np.maximum(np.bincount(f.reshape(-1), minlength=len(used)), 1) * 2
+    nbr = np.bincount(f[:, [0, 1, 2, 0, 1, 2]].reshape(-1), weights=d_eff[f[:, [1, 2, 0, 2, 0, 1]]].reshape(-1),
+                      minlength=len(used)) / deg
+    g.convexity = np.concatenate([d_eff - nbr, np.zeros(nlab)])[g.kept_vertices]
     return g
 
 

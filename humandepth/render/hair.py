@@ -24,7 +24,7 @@ import colorsys
 import numpy as np
 import trimesh
 
-from humandepth.render.body import PART
+from humandepth.render.body import PART, rigid_fit
 from humandepth.render.texture import smoothstep
 
 STYLES = ("none", "buzz", "short", "curly", "long", "ponytail", "bun")
@@ -65,13 +65,7 @@ class HeadFrame:
                                 0.5 * (cranium[:, 2].min() + cranium[:, 2].max())])
         self.eye_y = top - 0.43 * size
         self.radius = 0.5 * float(cranium[:, 0].max() - cranium[:, 0].min())
-        # rest -> posed rotation of the head (Kabsch on the head's vertices)
-        p = dense.vertices[head]
-        a, b = r - r.mean(0), p - p.mean(0)
-        U, _, Vt = np.linalg.svd(a.T @ b)
-        D = np.diag([1.0, 1.0, np.sign(np.linalg.det(Vt.T @ U.T))])
-        self.R = Vt.T @ D @ U.T
-        self.t = p.mean(0) - self.R @ r.mean(0)
+        self.R, self.t = rigid_fit(r, dense.vertices[head])  # rest -> posed, rigidly with the head
 
     def pose(self, rest_points: np.ndarray) -> np.ndarray:
         """Rest-frame points carried rigidly with the head into the posed world."""
@@ -108,11 +102,13 @@ def hairline(spec: dict, theta: np.ndarray) -> np.ndarray:
 
 def _scalp(frame: HeadFrame, dense, spec: dict, lift_m: float = 0.0) -> np.ndarray:
     """(V,) bool: dense vertices on the scalp (above the hairline, ``lift_m`` higher; ears excluded)."""
-    theta, height = frame.angles(dense.rest)
-    on_head = dense.parts == PART["head"]
-    rel = dense.rest - frame.centre
+    idx = frame.index
+    theta, height = frame.angles(dense.rest[idx])
+    rel = dense.rest[idx] - frame.centre
     ear = (np.abs(rel[:, 0]) > frame.radius * 0.92) & (np.abs(height) < 0.035) & (np.abs(np.cos(theta)) < 0.5)
-    return on_head & (height > hairline(spec, theta) + lift_m) & ~ear
+    out = np.zeros(len(dense.rest), bool)
+    out[idx] = (height > hairline(spec, theta) + lift_m) & ~ear
+    return out
 
 
 def _colour_rgb(spec: dict, n: int) -> np.ndarray:
@@ -189,8 +185,9 @@ def _tube(points: np.ndarray, radii: np.ndarray, sides: int = 14):
 
 
 def build_hair(dense, body, spec: dict, scene):
-    """The hair of ``spec`` on the dressed body: ``(mesh, face_parts, tangents (V, 3), rest (V, 3), params)`` or
-    None for ``style == "none"``.  Vertex colours carry the hair colour with strand-wise variation."""
+    """The hair of ``spec`` on the dressed body: ``(mesh, face_parts, tangents (V, 3), rest (V, 3), params,
+    convexity (V,))`` or None for ``style == "none"``.  Vertex colours carry the hair colour with strand-wise
+    variation; ``convexity`` is the strand relief (metres above the neighbours' mean, 0 off the scalp)."""
     from humandepth.render.garments import offset_shell, patch
 
     if spec["style"] == "none":
@@ -229,6 +226,7 @@ def build_hair(dense, body, spec: dict, scene):
     t_rest = (rel @ CROWN)[:, None] * rel - CROWN[None]
     tangents = (t_rest / np.maximum(np.linalg.norm(t_rest, axis=1, keepdims=True), 1e-9)) @ frame.R.T
     parts = [(verts, faces, tangents, colours, rest_all)]
+    convex = [shell.convexity]
     extra = {}
     if spec["style"] == "long":
         nape_y = frame.pose(np.array([[0, frame.eye_y + hairline(spec, np.array([np.pi]))[0], 0]]))[0, 1]
@@ -238,6 +236,7 @@ def build_hair(dense, body, spec: dict, scene):
                              spec["thickness_m"], radius0=frame.radius * 0.9)
         parts.append((v, fc, tg, _colour_rgb(spec, len(v)) * (0.85 + 0.3 * rng.random((len(v), 1))),
                       np.repeat(frame.centre[None], len(v), 0)))
+        convex.append(np.zeros(len(v)))
         extra["hanging_length_m"] = round(float(length), 3)
     if spec["style"] in ("ponytail", "bun"):
         back = frame.centre + np.array([0.0, 0.01 if spec["style"] == "ponytail" else 0.05,
@@ -263,6 +262,7 @@ def build_hair(dense, body, spec: dict, scene):
             tg = np.cross(bv, out_dir[None])
         parts.append((v, fc, tg, _colour_rgb(spec, len(v)) * (0.8 + 0.4 * rng.random((len(v), 1))),
                       np.repeat(frame.centre[None], len(v), 0)))
+        convex.append(np.zeros(len(v)))
     if len(parts) > 1:  # the hanging parts must not enter the body either
         from humandepth.render.garments import _push_out
 
@@ -285,7 +285,7 @@ def build_hair(dense, body, spec: dict, scene):
     mesh.visual = trimesh.visual.ColorVisuals(mesh, vertex_colors=np.concatenate(
         [np.round(cols * 255), np.full((len(cols), 1), 255)], 1).astype(np.uint8))
     params = {**{k: v for k, v in spec.items()}, **extra, "vertices": int(len(verts)), "faces": int(len(faces))}
-    return mesh, np.full(len(faces), PART["head"], np.uint8), tang, rest_all, params
+    return mesh, np.full(len(faces), PART["head"], np.uint8), tang, rest_all, params, np.concatenate(convex)
 
 
 def hair_surface(mesh, tangents: np.ndarray, rest: np.ndarray, spec: dict):
@@ -362,6 +362,7 @@ def build_headwear(dense, body, spec: dict, scene):
         g.mesh = mesh
         g.face_parts = np.concatenate([g.face_parts, np.full(len(bf), PART["head"], np.uint8)])
         g.rest = np.concatenate([g.rest, pts])
+        g.convexity = np.concatenate([g.convexity, np.zeros(len(pts))])
         g.params["faces"] = int(len(faces))
         return g
     # hood (up): the head and neck except an oval around the face

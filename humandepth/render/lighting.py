@@ -97,7 +97,7 @@ def _r(x, k: int = 4):
 def sample_lighting(rng: np.random.Generator, place: dict) -> dict:
     """Sample the environment, key light, exposure and white balance for a place (``Place.light_hints``).
 
-    ``place`` gives ``kind`` (indoor / outdoor / studio / photo), the mean albedos of ``floor`` and ``walls``,
+    ``place`` gives ``kind`` (indoor / outdoor / studio / photo), the mean linear albedos of ``floor`` and ``walls``,
     the world directions of ``windows`` and ``lamps`` and (photos) the image's mean colour.
     """
     kind = place["kind"]

@@ -181,7 +181,7 @@ def sample_person(seed, body: str = "anny", *, clothed: bool = True, outfit: tup
 
     cavity = [None] * len(meshes)
     for g in garments:
-        convex = fold_convexity(g.mesh)
+        convex = g.convexity if g.convexity is not None else fold_convexity(g.mesh)
         meshes.append(g.mesh)
         face_parts.append(g.face_parts)
         kinds.append("garment")
@@ -190,12 +190,12 @@ def sample_person(seed, body: str = "anny", *, clothed: bool = True, outfit: tup
         garments_params.append(g.params)
     hair_params = {"style": "none", **{k: hair_spec[k] for k in ("colour_name", "colour")}}
     if hair is not None:
-        hmesh, hparts, htangents, hrest, hair_params = hair
+        hmesh, hparts, htangents, hrest, hair_params, hconvex = hair
         meshes.append(hmesh)
         face_parts.append(hparts)
         kinds.append("hair")
         surfaces.append(hair_surface(hmesh, htangents, hrest, hair_spec))
-        cavity.append(fold_visibility(fold_convexity(hmesh)))
+        cavity.append(fold_visibility(hconvex))
     # the lowest point of the person (a sole, or a foot) stands on y = 0
     shift = -min(float(np.asarray(m.vertices)[:, 1].min()) for m in meshes)
     if shift != 0.0:

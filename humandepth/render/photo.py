@@ -41,14 +41,13 @@ def _upsample(half: np.ndarray, h: int, w: int) -> np.ndarray:
     return out[:h, :w]
 
 
-def _fill(half: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Invalid cells of ``half`` take the value of the nearest valid cell."""
-    if valid.all() or not valid.any():
-        return half
+def _nearest_valid(valid: np.ndarray):
+    """Index arrays ``(iy, ix)`` giving every cell of a 2D grid its nearest ``valid`` cell (itself if valid)."""
     from scipy.ndimage import distance_transform_edt
 
-    _, (iy, ix) = distance_transform_edt(~valid, return_indices=True)
-    return half[iy, ix]
+    if valid.all() or not valid.any():
+        return np.indices(valid.shape)
+    return distance_transform_edt(~valid, return_indices=True, return_distances=False)
 
 
 def render_photo(person_meshes: list, person_surfaces: list, place, camera: Camera, lighting: dict, fx: dict,
@@ -129,7 +128,8 @@ def render_photo(person_meshes: list, person_surfaces: list, place, camera: Came
     ao_full = screen_space_ao(depth_half, normal_half, camera.K, (h, w)).reshape(-1)
 
     # key-light shadows cast by the person (splatted vertices: dense meshes only; furniture gets occlusion only)
-    casters = [np.asarray(m.vertices) for m, sf in zip(person_meshes, person_surfaces, strict=True) if sf.cast_shadow]
+    casters = [np.asarray(m.vertices)[::2] for m, sf in zip(person_meshes, person_surfaces, strict=True)
+               if sf.cast_shadow]  # every other vertex: the map's texels are coarser than the vertex spacing
     key = lighting["key"]
     shadow = np.ones(count)
     if casters:
@@ -152,16 +152,17 @@ def render_photo(person_meshes: list, person_surfaces: list, place, camera: Came
         sel = on_place & even
         half[v[sel] // 2, u[sel] // 2] = radiance[sel]
         valid[v[sel] // 2, u[sel] // 2] = True
-        image[place_px] = _upsample(_fill(half, valid), h, w).reshape(-1, 3)[place_px]
-        dh = _fill(depth_half, valid)
-        depth_all = np.where(place_px.reshape(h, w), _upsample(dh, h, w), 0.0)
+        iy, ix = _nearest_valid(valid)
+        image[place_px] = _upsample(half[iy, ix], h, w).reshape(-1, 3)[place_px]
+        depth_all = np.where(place_px.reshape(h, w), _upsample(depth_half[iy, ix], h, w), 0.0)
     else:
         depth_all = np.zeros((h, w))
     depth_all.reshape(-1)[pix[on_person]] = s["point"][on_person, 2]
     empty = covered < 0
     photo_bg = getattr(place, "image", None)
     if place.sky is not None and empty.any():
-        rays = camera.rays().reshape(-1, 3)[empty]
+        e = np.flatnonzero(empty)
+        rays = np.stack([(e % w - camera.cx) / camera.fx, (e // w - camera.cy) / camera.fy, np.ones(len(e))], 1)
         dirs = rays @ R
         dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
         image[empty] = place.sky(dirs)

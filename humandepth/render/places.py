@@ -2,7 +2,7 @@
 
 A :class:`Place` is geometry around the person (world frame: metres, +Y up, the person at the origin standing
 on y = 0): a floor a millimetre below the soles, walls, a ceiling with lamp panels, wall items (whiteboards,
-posters, windows, doors, skirting, shelves), furniture-like objects (tables, chairs, cabinets, cardboard
+posters, windows, doors, skirting boards, shelves), furniture-like objects (tables, chairs, cabinets, cardboard
 boxes, sofas, plants, bins) and, sometimes, an occluder between the camera and the person.  Outdoors: a
 ground plane (grass, asphalt, paving, sand), buildings, trees, hedges, fences and benches, and a sky with
 clouds.  Every surface has a procedural per-pixel albedo (:mod:`humandepth.render.texture`), so the place
@@ -21,8 +21,24 @@ from pathlib import Path
 import numpy as np
 import trimesh
 
+from humandepth.render.place_parts import (
+    FURNITURE,
+    blob,
+    box,
+    cylinder,
+    floor_material,
+    furniture,
+    hsv,
+    poster,
+    quad,
+    rounded,
+    solid,
+    wall_material,
+    window,
+    yaw_frame,
+)
 from humandepth.render.surface import Surface
-from humandepth.render.texture import cell_hash, fade, fbm, smoothstep
+from humandepth.render.texture import cell_hash, fbm, smoothstep
 
 LICENSE = {"id": "humandepth-procedural-places", "source": "humandepth.render.places (procedural)",
            "license": "Apache-2.0", "attribution": "humandepth"}
@@ -77,306 +93,6 @@ class Place:
         self.params.setdefault("objects", []).append(what)
 
 
-def _r(x, k: int = 3):
-    return [round(float(v), k) for v in np.ravel(x)] if np.ndim(x) else round(float(x), k)
-
-
-def _hsv(h: float, s: float, v: float) -> np.ndarray:
-    import colorsys
-
-    return np.array(colorsys.hsv_to_rgb(h % 1.0, s, v))
-
-
-# --- meshes ------------------------------------------------------------------------------------------------
-
-def _frame(yaw: float) -> np.ndarray:
-    c, s = np.cos(yaw), np.sin(yaw)
-    return np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
-
-
-_BOX_CORNERS = np.array([[x, y, z] for x in (-0.5, 0.5) for y in (-0.5, 0.5) for z in (-0.5, 0.5)])
-_BOX_FACES = np.array([[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1], [2, 3, 7], [2, 7, 6],
-                       [0, 2, 6], [0, 6, 4], [1, 5, 7], [1, 7, 3]])
-
-
-def box(center, size, yaw: float = 0.0) -> trimesh.Trimesh:
-    """An axis-aligned (in a frame turned by ``yaw`` about +Y) box mesh, faces outward."""
-    v = (_BOX_CORNERS * np.asarray(size, np.float64)) @ _frame(yaw).T + np.asarray(center, np.float64)
-    return trimesh.Trimesh(v, _BOX_FACES, process=False)
-
-
-def quad(corner, u, v) -> trimesh.Trimesh:
-    c, u, v = (np.asarray(a, np.float64) for a in (corner, u, v))
-    return trimesh.Trimesh(np.array([c, c + u, c + u + v, c + v]), np.array([[0, 1, 2], [0, 2, 3]]), process=False)
-
-
-def cylinder(center, radius: float, height: float, sections: int = 16) -> trimesh.Trimesh:
-    m = trimesh.creation.cylinder(radius=radius, height=height, sections=sections)
-    m.apply_transform(trimesh.transformations.rotation_matrix(-np.pi / 2, [1, 0, 0]))
-    m.apply_translation(np.asarray(center, np.float64))
-    return m
-
-
-def blob(center, radius: float, rng: np.random.Generator, subdivisions: int = 2) -> trimesh.Trimesh:
-    """A lumpy sphere (foliage, a bush)."""
-    m = trimesh.creation.icosphere(subdivisions=subdivisions, radius=radius)
-    v = m.vertices
-    lump = 1 + 0.18 * np.sin(v @ rng.normal(size=(3, 4)) * (6 / radius) + rng.uniform(0, 6, 4)).mean(1)
-    m.vertices = v * lump[:, None] + np.asarray(center)
-    return m
-
-
-# --- materials ---------------------------------------------------------------------------------------------
-
-def _plain(colour, variation: float, scale_m: float, seed: int):
-    colour = np.asarray(colour, np.float64)
-
-    def fn(face, bary, world, fp):
-        n = fbm(world[:, 0] / scale_m + world[:, 2] / scale_m, world[:, 1] / scale_m, seed, octaves=3)
-        n = 0.5 + (n - 0.5) * fade(scale_m, fp)
-        return np.clip(colour[None] * (1 - variation + 2 * variation * n[:, None]), 0, 1)
-
-    return fn
-
-
-def _axes_uv(world: np.ndarray, axes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return world @ axes[0], world @ axes[1]
-
-
-def floor_material(rng: np.random.Generator, kind: str, yaw: float) -> tuple[Surface, np.ndarray]:
-    """A floor look and its mean albedo.  Kinds: wood, tiles, carpet, concrete, lab (speckled floor with dark
-    carpet mats), grass, asphalt, paving, sand."""
-    seed = int(rng.integers(2**31))
-    axes = _frame(yaw)[:, [0, 2]].T  # the room's floor axes
-    p: dict = {"kind": kind}
-    if kind == "wood":
-        base = _hsv(rng.uniform(0.05, 0.11), rng.uniform(0.3, 0.6), rng.uniform(0.3, 0.8))
-        width, length = rng.uniform(0.09, 0.2), rng.uniform(0.8, 2.0)
-        p.update(colour=_r(base), plank_width_m=_r(width))
-
-        def fn(face, bary, world, fp):
-            u, v = _axes_uv(world, axes)
-            row = np.floor(v / width)
-            col = np.floor(u / length + 0.37 * row)
-            tint = 0.8 + 0.4 * cell_hash(row, col, seed)
-            grain = 0.5 + (fbm(u * 3.0, v / width * 6.0, seed + 1, 3) - 0.5) * fade(width / 6, fp)
-            gap = 1 - (1 - smoothstep(0.0, 0.04, np.minimum(v / width - row, 1 - (v / width - row)))) * fade(
-                0.04 * width, fp)
-            return np.clip(base[None] * (tint * (0.8 + 0.4 * grain) * (0.6 + 0.4 * gap))[:, None], 0, 1)
-    elif kind in ("tiles", "paving"):
-        size = rng.uniform(0.25, 0.6) if kind == "tiles" else rng.uniform(0.1, 0.3)
-        c1 = _hsv(rng.uniform(0.05, 0.6), rng.uniform(0, 0.15), rng.uniform(0.35, 0.9))
-        c2 = c1 if rng.random() < 0.75 else _hsv(rng.uniform(0.05, 0.6), rng.uniform(0, 0.15), rng.uniform(0.2, 0.9))
-        grout = np.full(3, rng.uniform(0.3, 0.8))
-        base = 0.5 * (c1 + c2)
-        p.update(colour=_r(c1), colour2=_r(c2), tile_m=_r(size))
-
-        def fn(face, bary, world, fp):
-            u, v = _axes_uv(world, axes)
-            i, j = np.floor(u / size), np.floor(v / size)
-            fu, fv = u / size - i, v / size - j
-            t = fade(size, fp)[:, None]
-            c = np.where(((i + j) % 2 == 0)[:, None], c1, c2) * t + base * (1 - t)
-            c = c * (1 + t * (0.2 * cell_hash(i, j, seed) - 0.1)[:, None]) * (0.9 + 0.2 * fbm(u * 8, v * 8, seed, 2))[
-                :, None]
-            line = (np.minimum(np.minimum(fu, 1 - fu), np.minimum(fv, 1 - fv)) < 0.004 / size * 2)[:, None]
-            w = fade(0.008, fp)[:, None]
-            mean = c * (1 - 0.016 / size) + grout * 0.016 / size
-            return np.clip(np.where(line, grout * w + mean * (1 - w), c * w + mean * (1 - w)), 0, 1)
-    elif kind == "lab":
-        floor = np.full(3, rng.uniform(0.55, 0.8)) * np.array([1.0, 1.0, rng.uniform(0.95, 1.05)])
-        mat = np.full(3, rng.uniform(0.12, 0.3)) * _hsv(rng.uniform(0.5, 0.7), rng.uniform(0, 0.2), 1.0)
-        mats = [(rng.uniform(-1.2, 0.6), rng.uniform(-1.2, 0.4), rng.uniform(0.8, 1.6), rng.uniform(0.8, 1.6))
-                for _ in range(int(rng.integers(1, 4)))]
-        base = floor * 0.7 + mat * 0.3
-        p.update(colour=_r(floor), mat_colour=_r(mat), mats=[_r(m) for m in mats])
-
-        def fn(face, bary, world, fp):
-            u, v = _axes_uv(world, axes)
-            speck = 0.5 + (fbm(u * 40, v * 40, seed, 2) - 0.5) * fade(0.025, fp)
-            out = floor[None] * (0.85 + 0.3 * speck)[:, None] * (0.9 + 0.2 * fbm(u * 2, v * 2, seed + 3, 2))[:, None]
-            on_mat = np.zeros(len(u), bool)
-            for x0, z0, w, d in mats:
-                on_mat |= (u > x0) & (u < x0 + w) & (v > z0) & (v < z0 + d)
-            carpet = mat[None] * (1 + 0.3 * (fbm(u * 60, v * 60, seed + 5, 2) - 0.5) * fade(0.017, fp))[:, None]
-            return np.clip(np.where(on_mat[:, None], carpet, out), 0, 1)
-    else:
-        palette = {"carpet": (rng.random(), rng.uniform(0.05, 0.35), rng.uniform(0.15, 0.6)),
-                   "concrete": (0.1, rng.uniform(0, 0.1), rng.uniform(0.35, 0.7)),
-                   "grass": (rng.uniform(0.2, 0.3), rng.uniform(0.45, 0.75), rng.uniform(0.2, 0.45)),
-                   "asphalt": (0.6, rng.uniform(0, 0.08), rng.uniform(0.12, 0.3)),
-                   "sand": (rng.uniform(0.08, 0.12), rng.uniform(0.2, 0.45), rng.uniform(0.55, 0.8))}[kind]
-        base = _hsv(*palette)
-        scale = {"carpet": 0.01, "concrete": 0.4, "grass": 0.05, "asphalt": 0.02, "sand": 0.2}[kind]
-        variation = {"carpet": 0.15, "concrete": 0.2, "grass": 0.35, "asphalt": 0.3, "sand": 0.2}[kind]
-        p.update(colour=_r(base))
-        fine = _plain(base, variation, scale, seed)
-        coarse_var = 0.25 if kind in ("grass", "concrete", "sand") else 0.08
-
-        def fn(face, bary, world, fp):
-            c = fine(face, bary, world, fp)
-            big = fbm(world[:, 0] / 1.5, world[:, 2] / 1.5, seed + 9, 2)
-            return np.clip(c * (1 - coarse_var + 2 * coarse_var * big)[:, None], 0, 1)
-    spec = {"wood": (0.08, 30), "tiles": (0.1, 40), "lab": (0.05, 20)}.get(kind, (0.01, 4))
-    return Surface(f"{kind}_floor", fn, specular=spec[0], shininess=spec[1], cast_shadow=False, params=p), base
-
-
-def wall_material(rng: np.random.Generator, axes_u: np.ndarray) -> tuple[Surface, np.ndarray]:
-    seed = int(rng.integers(2**31))
-    k = rng.random()
-    if k < 0.75:  # white, off-white, light grey: most walls
-        colour = _hsv(rng.uniform(0.05, 0.6), rng.uniform(0.0, 0.08), rng.uniform(0.75, 0.97))
-    elif k < 0.93:  # beige, pastel
-        colour = _hsv(rng.uniform(0.0, 0.6), rng.uniform(0.08, 0.25), rng.uniform(0.6, 0.9))
-    else:
-        colour = _hsv(rng.random(), rng.uniform(0.2, 0.45), rng.uniform(0.35, 0.8))
-    kind = "paint" if rng.random() < 0.85 else "brick"
-    if kind == "paint":
-        def fn(face, bary, world, fp):
-            u = world @ axes_u
-            n = fbm(u * 1.5, world[:, 1] * 1.5, seed, 3)
-            return np.clip(colour[None] * (0.94 + 0.1 * n)[:, None], 0, 1)
-    else:
-        colour = _hsv(rng.uniform(0.0, 0.08), rng.uniform(0.4, 0.7), rng.uniform(0.35, 0.65))
-        mortar = np.full(3, rng.uniform(0.55, 0.8))
-
-        def fn(face, bary, world, fp):
-            u, y = world @ axes_u, world[:, 1]
-            row = np.floor(y / 0.075)
-            col = np.floor(u / 0.22 + 0.5 * (row % 2))
-            fu, fy = u / 0.22 + 0.5 * (row % 2) - col, y / 0.075 - row
-            tint = 0.8 + 0.4 * cell_hash(row, col, seed)
-            w = fade(0.03, fp)[:, None]
-            c = colour[None] * (tint[:, None] * w + (1 - w)) * (0.9 + 0.2 * fbm(u * 30, y * 30, seed, 2))[:, None]
-            line = ((np.minimum(fu, 1 - fu) < 0.045) | (np.minimum(fy, 1 - fy) < 0.12))[:, None]
-            mean = c * 0.75 + mortar * 0.25
-            return np.clip(np.where(line, mortar * w + mean * (1 - w), c * w + mean * (1 - w)), 0, 1)
-    return Surface(f"{kind}_wall", fn, specular=0.01, shininess=4, cast_shadow=False,
-                   params={"kind": kind, "colour": _r(colour)}), colour
-
-
-def _solid(name: str, colour, specular: float = 0.02, shininess: float = 8.0, variation: float = 0.08,
-           seed: int = 0, scale_m: float = 0.3, emission: float = 0.0, cast_shadow: bool = True) -> Surface:
-    return Surface(name, _plain(colour, variation, scale_m, seed), specular=specular, shininess=shininess,
-                   emission=emission, cast_shadow=cast_shadow, params={"colour": _r(colour)})
-
-
-def _poster(rng: np.random.Generator, centre, axes_u) -> Surface:
-    """A framed picture: blocks of colour, stripes or a blurred landscape (procedural)."""
-    seed = int(rng.integers(2**31))
-    c1, c2, c3 = (_hsv(rng.random(), rng.uniform(0.2, 0.9), rng.uniform(0.2, 0.95)) for _ in range(3))
-    centre = np.asarray(centre)
-
-    def fn(face, bary, world, fp):
-        u, y = (world - centre) @ axes_u, world[:, 1] - centre[1]
-        n = fbm(u * 4, y * 4, seed, 3)
-        t = (n + 0.4 * (y > 0.1 * np.sin(u * 8))) / 1.4
-        out = np.where((t < 0.45)[:, None], c1, np.where((t < 0.7)[:, None], c2, c3))
-        return np.clip(out * (0.9 + 0.2 * fbm(u * 30, y * 30, seed + 1, 1))[:, None], 0, 1)
-
-    return Surface("poster", fn, specular=0.15, shininess=40, cast_shadow=False, params={"colours": [_r(c1), _r(c2)]})
-
-
-def _window(rng: np.random.Generator, centre, axes_u, size) -> Surface:
-    """Bright glass with mullions: the outside seen through it (a sky gradient) emits light."""
-    bars = int(rng.integers(1, 4))
-    frame = np.full(3, rng.uniform(0.3, 0.95))
-    centre = np.asarray(centre)
-    glass = _hsv(rng.uniform(0.5, 0.62), rng.uniform(0.05, 0.3), 1.0)
-    w, h = size
-
-    def fn(face, bary, world, fp):
-        u, y = (world - centre) @ axes_u / w + 0.5, (world[:, 1] - centre[1]) / h + 0.5
-        bar = (np.abs((u * bars) - np.round(u * bars)) < 0.02 * bars) | (np.abs(y - 0.5) < 0.015)
-        edge = (u < 0.03) | (u > 0.97) | (y < 0.04) | (y > 0.96)
-        sky = glass[None] * (0.75 + 0.25 * y)[:, None]
-        return np.where((bar | edge)[:, None], frame * 0.25, sky)
-
-    return Surface("window", fn, specular=0.0, emission=rng.uniform(1.5, 4.0), cast_shadow=False,
-                   params={"bars": bars})
-
-
-# --- rooms -------------------------------------------------------------------------------------------------
-
-FURNITURE = ("table", "chair", "cabinet", "boxes", "sofa", "plant", "bin", "shelf")
-
-
-def _furniture(place: Place, rng: np.random.Generator, kind: str, pos: np.ndarray, yaw: float,
-               occluder: bool = False) -> float:
-    """Add one piece of furniture standing on the floor at ``pos`` (x, z); returns its footprint radius."""
-    seed = int(rng.integers(2**31))
-    wood = _hsv(rng.uniform(0.05, 0.12), rng.uniform(0.3, 0.6), rng.uniform(0.25, 0.8))
-    paint = _hsv(rng.random(), rng.uniform(0, 0.12) if rng.random() < 0.6 else rng.uniform(0.1, 0.55),
-                 rng.uniform(0.2, 0.95))
-    metal = np.full(3, rng.uniform(0.3, 0.8))
-    R = _frame(yaw)
-
-    def at(local):
-        return np.array([pos[0], 0, pos[1]]) + R @ np.asarray(local, np.float64)
-
-    def add(mesh, surface):
-        place.add(mesh, surface, kind, occluder)
-
-    if kind == "table":
-        w, d, h = rng.uniform(0.8, 1.8), rng.uniform(0.5, 0.9), rng.uniform(0.7, 0.78)
-        top = _solid("wood", wood if rng.random() < 0.6 else paint, 0.1, 30, seed=seed)
-        add(box(at([0, h - 0.02, 0]), [w, 0.04, d], yaw), top)
-        legs = _solid("metal", metal, 0.3, 40, seed=seed)
-        for sx in (-1, 1):
-            for sz in (-1, 1):
-                add(box(at([sx * (w / 2 - 0.05), (h - 0.04) / 2, sz * (d / 2 - 0.05)]), [0.04, h - 0.04, 0.04], yaw),
-                    legs)
-        return max(w, d) / 2
-    if kind == "chair":
-        s = rng.uniform(0.4, 0.5)
-        mat = _solid("plastic", paint, 0.15, 30, seed=seed)
-        add(box(at([0, 0.45, 0]), [s, 0.05, s], yaw), mat)
-        add(box(at([0, 0.7, -s / 2 + 0.02]), [s, 0.45, 0.04], yaw), mat)
-        legs = _solid("metal", metal, 0.3, 40, seed=seed)
-        for sx in (-1, 1):
-            for sz in (-1, 1):
-                add(box(at([sx * (s / 2 - 0.03), 0.21, sz * (s / 2 - 0.03)]), [0.03, 0.42, 0.03], yaw), legs)
-        return s * 0.75
-    if kind in ("cabinet", "shelf"):
-        w, d, h = rng.uniform(0.5, 1.6), rng.uniform(0.3, 0.6), rng.uniform(0.8, 2.1)
-        body = _solid("cabinet", wood if rng.random() < 0.5 else paint, 0.05, 20, seed=seed)
-        add(box(at([0, h / 2, 0]), [w, h, d], yaw), body)
-        if kind == "shelf":  # items on top and a dark front band per shelf
-            for k in range(int(rng.integers(1, 4))):
-                iw = rng.uniform(0.1, min(0.35, w / 2))
-                add(box(at([rng.uniform(-w / 2 + iw / 2, w / 2 - iw / 2), h + 0.1, 0]), [iw, 0.2, d * 0.8], yaw),
-                    _solid("item", _hsv(rng.random(), rng.uniform(0, 0.8), rng.uniform(0.2, 0.95)), seed=seed + k))
-        return max(w, d) / 2
-    if kind == "boxes":
-        cardboard = _hsv(rng.uniform(0.07, 0.1), rng.uniform(0.35, 0.55), rng.uniform(0.5, 0.75))
-        y, r = 0.0, 0.0
-        for k in range(int(rng.integers(1, 4))):
-            w, d, h = rng.uniform(0.3, 0.7), rng.uniform(0.25, 0.5), rng.uniform(0.2, 0.45)
-            off = rng.uniform(-0.05, 0.05, 2)
-            add(box(at([off[0], y + h / 2, off[1]]), [w, h, d], yaw + rng.uniform(-0.2, 0.2)),
-                _solid("cardboard", cardboard * rng.uniform(0.9, 1.1), 0.01, 4, 0.12, seed + k, 0.1))
-            y += h
-            r = max(r, max(w, d) / 2 + 0.05)
-        return r
-    if kind == "sofa":
-        w, d = rng.uniform(1.4, 2.2), rng.uniform(0.8, 1.0)
-        fabric = _solid("upholstery", paint * 0.8, 0.02, 6, 0.15, seed, 0.05)
-        add(box(at([0, 0.22, 0]), [w, 0.44, d], yaw), fabric)
-        add(box(at([0, 0.6, -d / 2 + 0.12]), [w, 0.5, 0.24], yaw), fabric)
-        for sx in (-1, 1):
-            add(box(at([sx * (w / 2 - 0.1), 0.55, 0]), [0.2, 0.3, d], yaw), fabric)
-        return max(w, d) / 2
-    if kind == "plant":
-        r = rng.uniform(0.12, 0.25)
-        add(cylinder(at([0, 0.2, 0]), r, 0.4), _solid("pot", paint, 0.1, 20, seed=seed))
-        leaf = _hsv(rng.uniform(0.22, 0.35), rng.uniform(0.4, 0.8), rng.uniform(0.2, 0.55))
-        add(blob(at([0, 0.4 + r * 2.5, 0]), r * 2.5, rng), _solid("foliage", leaf, 0.05, 10, 0.35, seed, 0.05))
-        return r * 2.5
-    r = rng.uniform(0.15, 0.25)  # bin
-    add(cylinder(at([0, 0.3, 0]), r, 0.6), _solid("bin", paint, 0.2, 30, seed=seed))
-    return r
-
-
 def _free(pos: np.ndarray, radius: float, taken: list, camera_xz: np.ndarray) -> bool:
     """Away from the person (origin), from what is already placed and from the camera's line of sight."""
     if np.linalg.norm(pos) < radius + 0.55:
@@ -396,7 +112,7 @@ def room(rng: np.random.Generator, camera_pos: np.ndarray, floor_kind: str | Non
     back = -cam_xz / max(np.linalg.norm(cam_xz), 1e-6)
     yaw0 = np.arctan2(back[0], back[1])
     yaw = yaw0 + rng.uniform(-0.6, 0.6)
-    R = _frame(yaw)  # room frame: +z away from the camera (roughly), +x to the side
+    R = yaw_frame(yaw)  # room frame: +z away from the camera (roughly), +x to the side
     c_local = R.T @ camera_pos
     z_back = rng.uniform(0.7, 4.5)
     z_front = min(c_local[2], -0.8) - rng.uniform(0.4, 2.0)
@@ -417,9 +133,9 @@ def room(rng: np.random.Generator, camera_pos: np.ndarray, floor_kind: str | Non
              ("left", world(x_left, 0, z_front), (z_back - z_front) * ez, False),
              ("right", world(x_right, 0, z_front), (z_back - z_front) * ez, False),
              ("front", world(x_left, 0, z_front), (x_right - x_left) * ex, True)]
-    wall_surface, wall_albedo = wall_material(rng, ex)
+    skirting = (np.full(3, rng.uniform(0.1, 0.9)), rng.uniform(0.06, 0.12)) if rng.random() < 0.7 else None
+    wall_surface, wall_albedo = wall_material(rng, ex, skirting)
     up = np.array([0.0, height, 0.0])
-    skirting = _solid("skirting", np.full(3, rng.uniform(0.1, 0.9)), 0.1, 20, seed=int(rng.integers(2**31)))
     windows, lamps = [], []
 
     def on_wall(centre, along_x: bool, width: float, high: float, depth: float) -> trimesh.Trimesh:
@@ -429,7 +145,7 @@ def room(rng: np.random.Generator, camera_pos: np.ndarray, floor_kind: str | Non
     for name, corner, span, along_x in walls:
         surface = wall_surface
         if name != "back" and rng.random() < 0.3:
-            surface, _ = wall_material(rng, ez if not along_x else ex)
+            surface, _ = wall_material(rng, ez if not along_x else ex, skirting)
         place.add(quad(corner, span, up), surface, f"wall_{name}")
         length = float(np.linalg.norm(span))
         along = span / length
@@ -437,8 +153,6 @@ def room(rng: np.random.Generator, camera_pos: np.ndarray, floor_kind: str | Non
         inward /= np.linalg.norm(inward)
         if inward @ -(corner + span / 2) < 0:
             inward = -inward
-        place.add(on_wall(corner + span / 2 + inward * 0.008 + [0, 0.045, 0], along_x, length, 0.09, 0.016),
-                  skirting, "skirting")
         if name == "front":
             continue
         # wall items, left to right without overlaps
@@ -455,26 +169,26 @@ def room(rng: np.random.Generator, camera_pos: np.ndarray, floor_kind: str | Non
                   "door": 0.0, "none": 0}[kind]
             c = corner + along * (cursor + w / 2) + np.array([0, y0 + h / 2, 0]) + inward * 0.012
             if kind == "whiteboard":
-                place.add(on_wall(c, along_x, w, h, 0.02), _solid(
+                place.add(on_wall(c, along_x, w, h, 0.02), solid(
                     "whiteboard", np.full(3, rng.uniform(0.85, 0.97)), 0.4, 60, 0.04, int(rng.integers(2**31)), 0.5),
                     "whiteboard")
             elif kind == "poster":
-                place.add(on_wall(c, along_x, w, h, 0.02), _poster(rng, c, along), "poster")
+                place.add(on_wall(c, along_x, w, h, 0.02), poster(rng, c, along), "poster")
             elif kind == "window" and y0 + h < height - 0.1:
-                place.add(on_wall(c, along_x, w, h, 0.02), _window(rng, c, along, (w, h)), "window")
+                place.add(on_wall(c, along_x, w, h, 0.02), window(rng, c, along, (w, h)), "window")
                 windows.append(-inward + np.array([0, 0.3, 0]))
             elif kind == "door":
-                place.add(on_wall(c, along_x, w, h, 0.02), _solid(
-                    "door", _hsv(rng.random(), rng.uniform(0, 0.5), rng.uniform(0.3, 0.9)), 0.1, 30,
+                place.add(on_wall(c, along_x, w, h, 0.02), solid(
+                    "door", hsv(rng.random(), rng.uniform(0, 0.5), rng.uniform(0.3, 0.9)), 0.1, 30,
                     seed=int(rng.integers(2**31))), "door")
             cursor += w + rng.uniform(0.2, 1.2)
-    ceiling = _solid("ceiling", np.full(3, rng.uniform(0.8, 0.95)), 0.0, 4, 0.03, cast_shadow=False)
+    ceiling = solid("ceiling", np.full(3, rng.uniform(0.8, 0.95)), 0.0, 4, 0.03, cast_shadow=False)
     place.add(quad(world(x_left, height, z_front), (x_right - x_left) * ex, (z_back - z_front) * ez), ceiling,
               "ceiling")
     for _ in range(int(rng.integers(1, 5))):  # lamp panels
         lx, lz = rng.uniform(x_left + 0.5, x_right - 0.5), rng.uniform(z_front + 0.5, z_back - 0.2)
         place.add(box(world(lx, height - 0.01, lz), [0.6, 0.02, 0.6], yaw),
-                  _solid("lamp_panel", np.ones(3), 0.0, 4, 0.0, emission=rng.uniform(3.0, 6.0), cast_shadow=False),
+                  solid("lamp_panel", np.ones(3), 0.0, 4, 0.0, emission=rng.uniform(3.0, 6.0), cast_shadow=False),
                   "lamp")
         lamps.append(world(lx, height, lz) - np.array([0, 1.0, 0]))
     taken: list = []
@@ -495,36 +209,36 @@ def room(rng: np.random.Generator, camera_pos: np.ndarray, floor_kind: str | Non
             radius = 0.5 if kind != "sofa" else 1.1
             if _free(pos, radius, taken, cam_xz):
                 first = len(place.meshes)
-                r = _furniture(place, rng, kind, pos, fyaw)
+                r = furniture(place, rng, kind, pos, fyaw)
                 near = min(float(np.linalg.norm(m.vertices[:, [0, 2]], axis=1).min()) for m in place.meshes[first:])
                 if near < 0.45:  # larger than planned: it would stand in the person
                     place.truncate(first)
                     continue
                 taken.append((pos, r))
                 break
-    place.light_hints = {"kind": "indoor", "floor": list(floor_albedo), "walls": list(wall_albedo),
+    place.light_hints = {"kind": "indoor", "floor": list(floor_albedo**2.2), "walls": list(wall_albedo**2.2),
                          "lamps": [list(v) for v in lamps],
                          "windows": [list(v) for v in windows]}
-    place.params.update(floor=floor_surface.params, wall=wall_surface.params, height_m=_r(height),
-                        extent_m=_r([x_right - x_left, z_back - z_front]), yaw_rad=_r(yaw))
+    place.params.update(floor=floor_surface.params, wall=wall_surface.params, height_m=rounded(height),
+                        extent_m=rounded([x_right - x_left, z_back - z_front]), yaw_rad=rounded(yaw))
     return place
 
 
 def studio(rng: np.random.Generator, camera_pos: np.ndarray) -> Place:
     """A seamless backdrop: floor and back wall in one colour."""
     place = Place("studio")
-    colour = (_hsv(rng.random(), rng.uniform(0, 0.08), rng.uniform(0.15, 0.95)) if rng.random() < 0.7
-              else _hsv(rng.random(), rng.uniform(0.1, 0.45), rng.uniform(0.3, 0.9)))
-    s = _solid("backdrop", colour, 0.01, 4, 0.05, int(rng.integers(2**31)), 0.8, cast_shadow=False)
+    colour = (hsv(rng.random(), rng.uniform(0, 0.08), rng.uniform(0.15, 0.95)) if rng.random() < 0.7
+              else hsv(rng.random(), rng.uniform(0.1, 0.45), rng.uniform(0.3, 0.9)))
+    s = solid("backdrop", colour, 0.01, 4, 0.05, int(rng.integers(2**31)), 0.8, cast_shadow=False)
     back = -camera_pos[[0, 2]] / max(np.linalg.norm(camera_pos[[0, 2]]), 1e-6)
     side = np.array([back[1], 0, -back[0]])
     b3 = np.array([back[0], 0, back[1]])
     dist = rng.uniform(1.0, 4.0)
     place.add(quad(-side * 12 - b3 * 12 + [0, FLOOR_Y, 0], side * 24, b3 * (12 + dist)), s, "floor")
     place.add(quad(-side * 12 + b3 * dist, side * 24, np.array([0, 8.0, 0])), s, "backdrop")
-    place.light_hints = {"kind": "studio", "floor": list(colour), "walls": list(colour),
+    place.light_hints = {"kind": "studio", "floor": list(colour**2.2), "walls": list(colour**2.2),
                          "lamps": [list(-b3 * 2 + side * rng.uniform(-3, 3) + [0, 2.5, 0]) for _ in range(2)]}
-    place.params.update(colour=_r(colour), distance_m=_r(dist))
+    place.params.update(colour=rounded(colour), distance_m=rounded(dist))
     return place
 
 
@@ -550,9 +264,9 @@ def outdoor(rng: np.random.Generator, camera_pos: np.ndarray) -> Place:
         p3 = np.array([pos[0], 0, pos[1]])
         if what == "building":
             w, d, h = rng.uniform(8, 30), rng.uniform(6, 15), rng.uniform(6, 40)
-            wall = _hsv(rng.uniform(0, 0.15), rng.uniform(0, 0.35), rng.uniform(0.35, 0.9))
-            glass = _hsv(rng.uniform(0.5, 0.65), rng.uniform(0.1, 0.4), rng.uniform(0.15, 0.45))
-            R = _frame(yaw)
+            wall = hsv(rng.uniform(0, 0.15), rng.uniform(0, 0.35), rng.uniform(0.35, 0.9))
+            glass = hsv(rng.uniform(0.5, 0.65), rng.uniform(0.1, 0.4), rng.uniform(0.15, 0.45))
+            R = yaw_frame(yaw)
             wx, wy = rng.uniform(1.5, 3.5), rng.uniform(2.8, 3.6)
 
             def facade(face, bary, world, fp, R=R, p3=p3, wall=wall, glass=glass, wx=wx, wy=wy, seed=seed):
@@ -569,30 +283,30 @@ def outdoor(rng: np.random.Generator, camera_pos: np.ndarray) -> Place:
             r = rng.uniform(1.2, 3.5)
             trunk_h = rng.uniform(1.5, 3.0)
             place.add(cylinder(p3 + [0, trunk_h / 2, 0], rng.uniform(0.1, 0.3), trunk_h, 10),
-                      _solid("bark", _hsv(0.07, 0.4, rng.uniform(0.15, 0.35)), 0.02, 4, 0.2, seed, 0.1), "tree")
-            leaf = _hsv(rng.uniform(0.18, 0.33), rng.uniform(0.4, 0.8), rng.uniform(0.15, 0.5))
+                      solid("bark", hsv(0.07, 0.4, rng.uniform(0.15, 0.35)), 0.02, 4, 0.2, seed, 0.1), "tree")
+            leaf = hsv(rng.uniform(0.18, 0.33), rng.uniform(0.4, 0.8), rng.uniform(0.15, 0.5))
             place.add(blob(p3 + [0, trunk_h + r * 0.8, 0], r, rng, 3),
-                      _solid("foliage", leaf, 0.03, 8, 0.4, seed, 0.15), "tree")
+                      solid("foliage", leaf, 0.03, 8, 0.4, seed, 0.15), "tree")
         elif what == "hedge":
-            leaf = _hsv(rng.uniform(0.2, 0.33), rng.uniform(0.4, 0.8), rng.uniform(0.15, 0.45))
+            leaf = hsv(rng.uniform(0.2, 0.33), rng.uniform(0.4, 0.8), rng.uniform(0.15, 0.45))
             place.add(box(p3 + [0, 0.6, 0], [rng.uniform(2, 8), 1.2, 0.8], yaw),
-                      _solid("hedge", leaf, 0.02, 6, 0.4, seed, 0.08), "hedge")
+                      solid("hedge", leaf, 0.02, 6, 0.4, seed, 0.08), "hedge")
         elif what == "fence":
-            c = _hsv(rng.random(), rng.uniform(0, 0.4), rng.uniform(0.2, 0.9))
+            c = hsv(rng.random(), rng.uniform(0, 0.4), rng.uniform(0.2, 0.9))
             place.add(box(p3 + [0, 0.5, 0], [rng.uniform(3, 10), 1.0, 0.05], yaw),
-                      _solid("fence", c, 0.1, 20, seed=seed), "fence")
+                      solid("fence", c, 0.1, 20, seed=seed), "fence")
         elif what == "bench":
             place.add(box(p3 + [0, 0.45, 0], [1.6, 0.06, 0.45], yaw),
-                      _solid("wood", _hsv(0.08, 0.5, rng.uniform(0.3, 0.7)), 0.05, 20, seed=seed), "bench")
-            place.add(box(p3 + [0, 0.22, 0], [1.4, 0.44, 0.1], yaw), _solid("metal", np.full(3, 0.3), 0.3, 40), "bench")
+                      solid("wood", hsv(0.08, 0.5, rng.uniform(0.3, 0.7)), 0.05, 20, seed=seed), "bench")
+            place.add(box(p3 + [0, 0.22, 0], [1.4, 0.44, 0.1], yaw), solid("metal", np.full(3, 0.3), 0.3, 40), "bench")
         else:
-            c = _hsv(rng.random(), rng.uniform(0, 0.8), rng.uniform(0.1, 0.9))
-            place.add(box(p3 + [0, 0.55, 0], [4.2, 0.8, 1.8], yaw), _solid("car", c, 0.5, 60, 0.03, seed), "car")
+            c = hsv(rng.random(), rng.uniform(0, 0.8), rng.uniform(0.1, 0.9))
+            place.add(box(p3 + [0, 0.55, 0], [4.2, 0.8, 1.8], yaw), solid("car", c, 0.5, 60, 0.03, seed), "car")
             place.add(box(p3 + [0, 1.2, 0], [2.2, 0.55, 1.6], yaw),
-                      _solid("car_glass", np.full(3, 0.08), 0.8, 80), "car")
+                      solid("car_glass", np.full(3, 0.08), 0.8, 80), "car")
     seed = int(rng.integers(2**31))
-    zenith = _hsv(rng.uniform(0.55, 0.62), rng.uniform(0.3, 0.7), 1.0)
-    horizon = _hsv(rng.uniform(0.55, 0.6), rng.uniform(0.05, 0.2), 1.0)
+    zenith = hsv(rng.uniform(0.55, 0.62), rng.uniform(0.3, 0.7), 1.0)
+    horizon = hsv(rng.uniform(0.55, 0.6), rng.uniform(0.05, 0.2), 1.0)
     clouds = rng.uniform(0.0, 0.8)
     brightness = rng.uniform(1.2, 2.5)
 
@@ -605,8 +319,8 @@ def outdoor(rng: np.random.Generator, camera_pos: np.ndarray) -> Place:
         return (c ** 2.2) * brightness
 
     place.sky = sky
-    place.light_hints = {"kind": "outdoor", "floor": list(ground_albedo)}
-    place.params.update(ground=ground.params, clouds=_r(clouds), sky_brightness=_r(brightness))
+    place.light_hints = {"kind": "outdoor", "floor": list(ground_albedo**2.2)}
+    place.params.update(ground=ground.params, clouds=rounded(clouds), sky_brightness=rounded(brightness))
     return place
 
 
@@ -623,13 +337,13 @@ def add_occluder(place: Place, rng: np.random.Generator, camera_pos: np.ndarray)
     yaw = rng.uniform(-np.pi, np.pi)
     if kind == "pillar":
         w = rng.uniform(0.15, 0.4)
-        colour = _hsv(rng.random(), rng.uniform(0, 0.3), rng.uniform(0.3, 0.95))
-        place.add(box([pos[0], 1.5, pos[1]], [w, 3.0, w], yaw), _solid("pillar", colour, 0.05, 10,
+        colour = hsv(rng.random(), rng.uniform(0, 0.3), rng.uniform(0.3, 0.95))
+        place.add(box([pos[0], 1.5, pos[1]], [w, 3.0, w], yaw), solid("pillar", colour, 0.05, 10,
                                                                       seed=int(rng.integers(2**31))),
                   "pillar", occluder=True)
     else:
-        _furniture(place, rng, kind, pos, yaw, occluder=True)
-    place.params["occluder"] = {"kind": kind, "position_m": _r(pos)}
+        furniture(place, rng, kind, pos, yaw, occluder=True)
+    place.params["occluder"] = {"kind": kind, "position_m": rounded(pos)}
 
 
 def list_background_images(folder) -> list[Path]:
@@ -656,8 +370,9 @@ def photo(rng: np.random.Generator, height: int, width: int, images: list[Path])
         img = np.asarray(im.crop((x0, y0, x0 + width, y0 + height)), np.uint8).copy()
     place = Place("photo", image=img)
     mean = img.reshape(-1, 3).mean(0) / 255.0
-    place.light_hints = {"kind": "photo", "floor": list(mean * 0.8), "walls": list(mean), "image_mean": list(mean)}
-    place.params.update(image=path.name, crop=[x0, y0], scale=_r(scale))
+    place.light_hints = {"kind": "photo", "floor": list((mean * 0.8)**2.2), "walls": list(mean**2.2),
+                         "image_mean": list(mean)}
+    place.params.update(image=path.name, crop=[x0, y0], scale=rounded(scale))
     return place
 
 

