@@ -16,7 +16,7 @@ def test_fuse_to_an_s3_url(s3, tmp_path, monkeypatch):  # noqa: F811
     from humandepth.capture.simulate import SimulationConfig, simulate_take
 
     monkeypatch.setenv("HUMANDEPTH_CACHE", str(tmp_path / "cache"))
-    cfg = SimulationConfig(frames=6, seed=3, arc_deg=30.0, depth_size=(320, 240), depth_focal=192.5,
+    cfg = SimulationConfig(frames=6, seed=3, distance=1.5, arc_deg=30.0, depth_size=(320, 240), depth_focal=192.5,
                            color_size=(320, 240), color_focal=210.0, person="mannequin")
     take = simulate_take(tmp_path / "take", cfg)
     url = f"s3://{BUCKET}/fused/take"

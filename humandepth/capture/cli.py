@@ -103,7 +103,9 @@ def register(subparsers) -> None:
     s.add_argument("--frames", type=int, default=30, help="number of frames (default 30)")
     s.add_argument("--seed", type=int, default=0, help="seed for the person, room, trajectory and noise (default 0)")
     s.add_argument("--trajectory", default="orbit", choices=("orbit", "static"), help="camera motion (default orbit)")
-    s.add_argument("--distance", type=float, default=1.5, help="camera distance from the person in m (default 1.5)")
+    s.add_argument("--distance", type=float, default=None,
+                   help="camera distance from the person in m (default: the nearest that frames the whole person, "
+                        "head to feet, in every frame; about 2 m for an adult with the default cameras)")
     s.add_argument("--arc", type=float, default=90.0, help="orbit arc in degrees (default 90)")
     s.add_argument("--depth-size", type=_size, default=(640, 480), help="depth stream size (default 640x480)")
     s.add_argument("--color-size", type=_size, default=(640, 480), help="colour stream size (default 640x480)")

@@ -61,7 +61,7 @@ class SimulationConfig:
     frames: int = 30
     seed: int = 0
     trajectory: str = "orbit"
-    distance: float = 1.5
+    distance: float | None = None    # metres; None: the nearest that frames the whole person (framing_distance)
     arc_deg: float = 90.0
     height: float | None = None      # camera height (m); default: 0.3 m above the target
     target: tuple | None = None      # point looked at; default: centre of the person's bounding box
@@ -84,7 +84,7 @@ class SimulationConfig:
         checks = (
             (self.frames >= 1, f"--frames must be >= 1, got {self.frames}"),
             (self.trajectory in TRAJECTORIES, f"--trajectory must be one of {TRAJECTORIES}, got {self.trajectory!r}"),
-            (np.isfinite(self.distance) and self.distance > 0,
+            (self.distance is None or (np.isfinite(self.distance) and self.distance > 0),
              f"--distance must be > 0 metres, got {self.distance}"),
             (np.isfinite(self.arc_deg), f"--arc must be a number of degrees, got {self.arc_deg}"),
             (self.fps > 0, f"fps must be > 0, got {self.fps}"),
@@ -147,8 +147,56 @@ def look_target(scene: Scene, cfg: SimulationConfig) -> tuple[np.ndarray, float]
     return target, height
 
 
+FRAME_MARGIN = 0.04  # share of the image width / height kept clear of the person on every side
+
+
+def _person_points(scene: Scene, at_most: int = 20000) -> np.ndarray:
+    objs = [o for o in scene.objects if o.person] or scene.objects
+    pts = np.concatenate([np.asarray(o.mesh.vertices, dtype=np.float64) for o in objs])
+    return pts[:: max(1, len(pts) // at_most)]
+
+
+def framing_distance(scene: Scene, cfg: SimulationConfig, step: float = 0.05) -> float:
+    """The nearest camera distance (metres, in ``step``s from 0.8 m) at which every vertex of the person lies
+    inside both cameras' images, :data:`FRAME_MARGIN` clear of the border, in every frame of the trajectory
+    (the head and the feet included).  ``ValueError`` when none up to 10 m does."""
+    pts = _person_points(scene)
+    pts = np.c_[pts, np.ones(len(pts))]
+    target, height = look_target(scene, cfg)
+    d2c = np.asarray(cfg.depth_to_color, dtype=np.float64)
+    for distance in np.arange(0.8, 10.0 + 1e-9, step):
+        poses = make_trajectory(cfg.trajectory, cfg.frames, cfg.seed, distance=float(distance), target=target,
+                                height=height, arc_deg=cfg.arc_deg)
+        fits = True
+        for pose in poses:
+            for cam, cam_from_world in zip(cfg.cameras(), (pose, d2c @ pose), strict=True):
+                p = pts @ cam_from_world[:3].T
+                if np.any(p[:, 2] <= 1e-6):
+                    fits = False
+                    break
+                uv = cam.project(p)
+                mu, mv = FRAME_MARGIN * cam.width, FRAME_MARGIN * cam.height
+                if (uv[:, 0].min() < mu - 0.5 or uv[:, 0].max() > cam.width - 0.5 - mu
+                        or uv[:, 1].min() < mv - 0.5 or uv[:, 1].max() > cam.height - 0.5 - mv):
+                    fits = False
+                    break
+            if not fits:
+                break
+        if fits:
+            return round(float(distance), 2)
+    raise ValueError("the person does not fit in the cameras' view from any distance up to 10 m; give --distance")
+
+
+def with_distance(scene: Scene, cfg: SimulationConfig) -> SimulationConfig:
+    """``cfg`` itself when it names a distance, else a copy with :func:`framing_distance`."""
+    import dataclasses
+
+    return cfg if cfg.distance is not None else dataclasses.replace(cfg, distance=framing_distance(scene, cfg))
+
+
 def simulate_frames(scene: Scene, cfg: SimulationConfig) -> Iterator[SimFrame]:
     """Render and measure every frame of a take (deterministic in ``cfg.seed``)."""
+    cfg = with_distance(scene, cfg)
     cam_d0, cam_c0 = cfg.cameras()
     target, height = look_target(scene, cfg)
     poses = make_trajectory(cfg.trajectory, cfg.frames, cfg.seed, distance=cfg.distance, target=target,
@@ -191,7 +239,7 @@ def simulate_take(out, cfg: SimulationConfig | None = None, scene: Scene | None 
     """Write a simulated take to ``out`` (recording + truth datasets + ``take.json``); return ``out``.
 
     Args:
-        cfg: the simulation (defaults: 30 frames, orbit, 1.5 m, seed 0).
+        cfg: the simulation (defaults: 30 frames, orbit, seed 0, at the distance that frames the whole person).
         scene: the scene; default :func:`humandepth.capture.scene.room_scene` (person + textured room).
         overwrite: replace an existing take at ``out``.
         progress: optional callable ``progress(done, total)``.
@@ -200,12 +248,14 @@ def simulate_take(out, cfg: SimulationConfig | None = None, scene: Scene | None 
     cfg.validate()
     check_take_out(out, overwrite)  # before the scene is built: a refused --out costs nothing
     scene = scene if scene is not None else room_scene(cfg.seed, cfg.person)
+    chosen = cfg.distance is None
+    cfg = with_distance(scene, cfg)
     with writing_take(out, overwrite) as staging:  # becomes ``out`` when complete
-        _write_take(staging, Path(out).name, cfg, scene, progress)
+        _write_take(staging, Path(out).name, cfg, scene, progress, "framed" if chosen else "given")
     return Path(out)
 
 
-def _write_take(root: Path, name: str, cfg: SimulationConfig, scene: Scene, progress) -> None:
+def _write_take(root: Path, name: str, cfg: SimulationConfig, scene: Scene, progress, distance: str) -> None:
     """Write the recording, the truth datasets and the sidecar of a take called ``name`` into ``root``."""
     from humandepth.capture.sw_recorder import SoftwareRecording, StreamSpec
     from humandepth.data.store import DatasetWriter
@@ -217,7 +267,7 @@ def _write_take(root: Path, name: str, cfg: SimulationConfig, scene: Scene, prog
                    "firmware_version": "0.0.0.0", "product_line": "D400"}
     target, height = look_target(scene, cfg)
     generator = {"simulation": cfg.to_dict(), "scene": scene.description,
-                 "look_at": {"target": target.tolist(), "camera_height": height}}
+                 "look_at": {"target": target.tolist(), "camera_height": height, "distance": distance}}
     common = {"kind": "synthetic", "shard_size": 32, "generator": generator, "license": "CC0-1.0 (generated)",
               "base_detail_filter": None}
     recording = SoftwareRecording(rec_path, StreamSpec(cam_d.K, cam_d.width, cam_d.height, cfg.fps),

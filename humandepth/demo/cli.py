@@ -22,7 +22,8 @@ def register(sub) -> None:
     p.add_argument("--render-count", type=int, default=16, help="synthetic samples to render (default: 16)")
     p.add_argument("--resolution", type=int, default=256, help="synthetic image size in pixels (default: 256)")
     p.add_argument("--take-frames", type=int, default=16, help="frames of the simulated capture (default: 16)")
-    p.add_argument("--take-distance", type=float, default=1.5, help="capture distance in metres (default: 1.5)")
+    p.add_argument("--take-distance", type=float, default=None,
+                   help="capture distance in metres (default: the nearest that frames the whole person)")
     p.add_argument("--seed", type=int, default=0, help="seed of every step (default: 0)")
     p.set_defaults(func=_demo)
 

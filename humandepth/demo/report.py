@@ -19,8 +19,12 @@ def fusion_figures(report: dict) -> list[tuple[str, object]]:
             ("frames rejected (subject moved)", frames.get("rejected")),
             ("person coverage, mean", (report.get("coverage") or {}).get("mean")),
             ("raw-depth residual vs fused surface, mean (mm)", (report.get("residual_summary_mm") or {}).get("mean"))]
+    rows.append(("person pixels with a ground-truth value", (report.get("evaluated") or {}).get("fraction")))
     for key, value in ((report.get("truth") or {}).get("gt_mae_mm") or {}).items():
         rows.append((f"MAE vs exact truth on the person, {key} (mm)", value))
+    for key, value in ((report.get("truth") or {}).get("person_mask") or {}).items():
+        if key in ("precision", "recall", "iou"):
+            rows.append((f"person mask vs exact truth, {key}", value))
     return [(k, v) for k, v in rows if v is not None]
 
 

@@ -32,7 +32,7 @@ class DemoSize:
     render_count: int = 16
     resolution: int = 256
     take_frames: int = 16
-    take_distance_m: float = 1.5
+    take_distance_m: float | None = None  # None: the nearest distance that frames the whole person
     seed: int = 0
 
     def validate(self) -> None:
@@ -153,11 +153,16 @@ def check_reusable(out: Path, size: DemoSize) -> None:
                    f"{size.render_count} at {size.resolution} px (seed {size.seed})")
     sidecar = out / "capture" / "take" / "take.json"
     if sidecar.is_file():
-        sim = (json.loads(sidecar.read_text()).get("simulation") or {}).get("simulation") or {}
-        have = (sim.get("frames"), sim.get("seed"), sim.get("distance"))
+        generator = json.loads(sidecar.read_text()).get("simulation") or {}
+        sim = generator.get("simulation") or {}
+        framed = (generator.get("look_at") or {}).get("distance") == "framed"
+        have = (sim.get("frames"), sim.get("seed"), None if framed else sim.get("distance"))
         if have != (size.take_frames, size.seed, size.take_distance_m):
-            refuse(sidecar.parent, f"a {have[0]}-frame take (seed {have[1]}, {have[2]} m)",
-                   f"{size.take_frames}-frame take (seed {size.seed}, {size.take_distance_m} m)")
+            def at(d):
+                return "framing distance" if d is None else f"{d} m"
+
+            refuse(sidecar.parent, f"a {have[0]}-frame take (seed {have[1]}, {at(have[2])})",
+                   f"{size.take_frames}-frame take (seed {size.seed}, {at(size.take_distance_m)})")
 
 
 def run_demo(out_dir="demo_output", size: DemoSize = DemoSize()) -> Path:
@@ -177,10 +182,12 @@ def run_demo(out_dir="demo_output", size: DemoSize = DemoSize()) -> Path:
         print(f"reusing {synthetic}", file=sys.stderr)
     _done(t0)
 
-    t0 = _step(2, total, f"simulating a {size.take_frames}-frame capture at {size.take_distance_m} m and fusing it")
+    at = "the distance that frames the whole person" if size.take_distance_m is None else f"{size.take_distance_m} m"
+    t0 = _step(2, total, f"simulating a {size.take_frames}-frame capture at {at} and fusing it")
     if not (take / "take.json").is_file():
-        _cli("capture", "simulate", "--out", take, "--frames", size.take_frames, "--seed", size.seed,
-             "--distance", size.take_distance_m, "--overwrite")
+        distance = () if size.take_distance_m is None else ("--distance", size.take_distance_m)
+        _cli("capture", "simulate", "--out", take, "--frames", size.take_frames, "--seed", size.seed, *distance,
+             "--overwrite")
     else:
         print(f"reusing {take}", file=sys.stderr)
     if not (fused / "dataset.json").is_file():

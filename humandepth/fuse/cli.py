@@ -59,7 +59,8 @@ def register(subparsers) -> None:
     p.add_argument("--roi-radius", type=float, default=1.2,
                    help="integrate only within this radius (m) of the subject's centre (default 1.2; 0 = off)")
     p.add_argument("--weight-threshold", type=float, default=None,
-                   help="mesh voxels observed at least this often (default min(3, frames/2))")
+                   help="mesh voxels observed at least this often (default min(2, frames/2); parts seen by "
+                        "fewer than 3 frames get no ground-truth value)")
     p.add_argument("--motion-k", type=float, default=3.0,
                    help="a raw pixel disagrees with the fused surface beyond k noise sigmas (default 3)")
     p.add_argument("--motion-fraction", type=float, default=0.25,
@@ -67,6 +68,8 @@ def register(subparsers) -> None:
     p.add_argument("--stride", type=int, default=1, help="use every N-th frame (default 1)")
     p.add_argument("--max-frames", type=int, default=None, help="use at most this many frames")
     p.add_argument("--color", action="store_true", help="integrate colour too (coloured PLY meshes; slower)")
+    p.add_argument("--no-denoise", action="store_true",
+                   help="integrate the raw depth as it is (default: after an edge-preserving 3x3 median)")
     p.add_argument("--no-known-comparison", action="store_true",
                    help="with truth and --poses odometry, skip the second fusion with the true poses")
     p.add_argument("--name", help="dataset name for the card (default: the --out directory name)")
@@ -88,7 +91,7 @@ def _config(args):
                       depth_max=args.depth_max, roi_radius=args.roi_radius or None,
                       weight_threshold=args.weight_threshold, color=args.color,
                       motion=MotionParams(k=args.motion_k, max_outlier_fraction=args.motion_fraction),
-                      compare_known_poses=not args.no_known_comparison)
+                      compare_known_poses=not args.no_known_comparison, denoise=not args.no_denoise)
 
 
 def fuse_take(input_path: str, out: str, cfg, stride: int = 1, max_frames: int | None = None,
@@ -116,9 +119,10 @@ def fuse_take(input_path: str, out: str, cfg, stride: int = 1, max_frames: int |
     r = result.report
     line = {"dataset": summary["dataset"], "frames_read": r["frames"]["read"], "frames_used": r["frames"]["used"],
             "rejected": {x["id"]: x["reason"] for x in r["frames"]["rejected_frames"]},
-            "samples": summary["samples"]}
+            "samples": summary["samples"], "evaluated_fraction": r["evaluated"]["fraction"]}
     if "truth" in r:
         line["gt_mae_mm"] = r["truth"]["gt_mae_mm"]
+        line["person_mask"] = {k: r["truth"]["person_mask"][k] for k in ("precision", "recall", "iou")}
     return line
 
 

@@ -29,8 +29,10 @@ from humandepth.fuse.frames import FrameSequence, camera_rays, color_on_depth
 from humandepth.fuse.integrate import TSDFParams, TSDFVolume
 from humandepth.fuse.motion import MotionParams, frame_statistics, moved_frames, noise_sigma, residual_arrays
 from humandepth.fuse.poses import OdometryParams, PoseResult, known_poses, odometry_poses, pose_errors
+from humandepth.fuse.prefilter import median3_same_surface
 from humandepth.fuse.reliability import ReliabilityParams, vertex_support
-from humandepth.fuse.surface import FusedSurface, Render, depth_steps
+from humandepth.fuse.silhouette import SilhouetteParams, raw_depth_in_color, settle_border
+from humandepth.fuse.surface import FusedSurface, Render, depth_steps, view_angles_deg
 from humandepth.fuse.truth import masked_mae_mm, summarise
 
 POSE_METHODS = ("known", "odometry")
@@ -46,14 +48,23 @@ class FuseConfig:
     so the time per frame, down); None integrates everything nearer than ``depth_max``.
     ``min_depth_fraction``: frames with a smaller fraction of valid depth pixels are rejected.
     ``color``: integrate colour too (vertex colours of the PLY meshes; slower).
+    ``denoise``: integrate each depth image after an edge-preserving 3x3 median
+    (:mod:`humandepth.fuse.prefilter`); the raw frames are used as they are everywhere else.
     ``reliability``: leave parts of the person the raw frames do not support out of the ground-truth
     mask (:mod:`humandepth.fuse.reliability`); None keeps them.
-    ``edge_step``: leave pixels next to a depth step larger than this (metres) in the ground-truth
-    render out of the mask: a TSDF places a step only to within a voxel, so depth right at an
-    occluding edge is unreliable; None keeps them.
+    ``edge_step``: pixels next to a depth step larger than this (metres) in the ground-truth render get
+    no value: a TSDF places a step only to within a voxel, so depth right at an occluding edge (the
+    silhouette too) is unreliable; None keeps them.
+    ``max_view_angle``: pixels whose viewing ray meets the fused surface at more than this many degrees
+    from its normal get no value (at grazing angles a voxel of lateral error is many millimetres of depth);
+    None keeps them.
+    ``silhouette``: settle the border of each frame's silhouette with the frame's own raw depth
+    (:mod:`humandepth.fuse.silhouette`); None keeps the fused surface's.
+    Pixels without a value stay in the person mask (depth 0): the mask is the person's silhouette.
     """
 
     poses: str = "odometry"
+    denoise: bool = True
     voxel: float = 0.004
     trunc: float = 0.04
     device: str = "cpu"
@@ -67,6 +78,8 @@ class FuseConfig:
     motion: MotionParams = field(default_factory=MotionParams)
     reliability: ReliabilityParams | None = field(default_factory=ReliabilityParams)
     edge_step: float | None = 0.03
+    max_view_angle: float | None = 75.0
+    silhouette: SilhouetteParams | None = field(default_factory=SilhouetteParams)
     compare_known_poses: bool = True
 
     def __post_init__(self):
@@ -75,13 +88,27 @@ class FuseConfig:
         TSDFParams(self.voxel, self.trunc)  # validates voxel / trunc
 
     def to_dict(self) -> dict:
-        return {"poses": self.poses, "voxel": self.voxel, "trunc": self.trunc, "device": self.device,
+        return {"poses": self.poses, "denoise": self.denoise, "voxel": self.voxel, "trunc": self.trunc,
+                "device": self.device,
                 "depth_max": self.depth_max, "depth_margin": self.depth_margin, "roi_radius": self.roi_radius,
                 "weight_threshold": self.weight_threshold, "color": self.color,
                 "min_depth_fraction": self.min_depth_fraction, "odometry": self.odometry.to_dict(),
                 "motion": self.motion.to_dict(),
                 "reliability": self.reliability.to_dict() if self.reliability else None,
-                "edge_step": self.edge_step}
+                "edge_step": self.edge_step, "max_view_angle": self.max_view_angle,
+                "silhouette": self.silhouette.to_dict() if self.silhouette else None}
+
+    def gt_validity(self) -> str:
+        """One line naming which person pixels get a ground-truth value (recorded in the dataset card)."""
+        parts = []
+        if self.reliability is not None:
+            parts.append(f"supported by the raw frames (seen by >= {self.reliability.min_views} frames, median "
+                         f"residual within {self.reliability.k:g} standard errors)")
+        if self.edge_step:
+            parts.append(f"not next to a depth step > {self.edge_step:g} m (the silhouette included)")
+        if self.max_view_angle:
+            parts.append(f"seen within {self.max_view_angle:g} deg of the surface normal")
+        return "fused v2: person pixels " + (", ".join(parts) if parts else "all")
 
 
 @dataclass
@@ -170,12 +197,27 @@ def _ray_parts(camera: Camera) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _RAY_PARTS[key]
 
 
+FLOOR_EXTENT_M = 0.25  # the floor seen around the subject's feet spans at least this both ways
+FLOOR_BELOW_M = 0.3  # ... lies at least this far below the subject's centre
+FLOOR_SEARCH_RADIUS_M = 1.2  # without a region of interest, the floor is looked for this near the subject
+FLOOR_TILT_DEG = 35.0  # ... and is level to within this of the cameras' mean "up"
+
+
+def cameras_up(poses: dict) -> np.ndarray:
+    """(3,) unit world vector: the mean of the cameras' up directions (-y of the OpenCV camera frame).  A
+    hand-held or tripod camera is held roughly level, so this is the world's up to a few tens of degrees."""
+    up = np.sum([np.linalg.inv(p)[:3, :3] @ np.array([0.0, -1.0, 0.0]) for p in poses.values()], axis=0)
+    return up / max(np.linalg.norm(up), 1e-12)
+
+
 def find_floor(seq: FrameSequence, ids: list[str], poses: dict, centre: np.ndarray, radius: float,
                margin: float = 0.015, samples: int = 6) -> dict | None:
     """The floor under the subject: the largest plane among the region's points (a few frames, world
-    frame) when it spans at least 0.8 m both ways, oriented so the subject's centre is above it.
-    Leaving it out of integration keeps the voxel blocks to the person (the person cut removes the
-    floor anyway).  None when there is no such plane."""
+    frame) that spans at least :data:`FLOOR_EXTENT_M` both ways, is level (its normal within
+    :data:`FLOOR_TILT_DEG` of :func:`cameras_up`) and lies at least :data:`FLOOR_BELOW_M` below the subject's
+    centre, oriented so the centre is above it.  Larger planes RANSAC finds first (the person's front, walls)
+    are passed over.  Leaving the floor out of integration keeps the voxel blocks to the person, and the person
+    cut removes what is left of it near the plane.  None when there is no such plane."""
     from humandepth.fuse.surface import find_planes
 
     by_id = {f.id: f for f in seq.frames}
@@ -189,20 +231,24 @@ def find_floor(seq: FrameSequence, ids: list[str], poses: dict, centre: np.ndarr
     pts = np.concatenate(pts) if pts else np.zeros((0, 3))
     if len(pts) < 1000:
         return None
-    planes = find_planes(pts, margin, 0.8, max_planes=1, min_fraction=0.05, centre=centre)
-    if not planes:
-        return None
-    n, off = np.asarray(planes[0]["normal"]), planes[0]["offset"]
-    if n @ centre + off < 0:
-        n, off = -n, -off
-    return {"normal": n.tolist(), "offset": float(off), "margin": margin, "inliers": planes[0]["inliers"],
-            "height_of_centre_m": round(float(n @ centre + off), 4)}
+    up = cameras_up({fid: poses[fid] for fid in ids})
+    for plane in find_planes(pts, margin, FLOOR_EXTENT_M, max_planes=4, min_fraction=0.03, centre=centre,
+                             min_centre_distance=FLOOR_BELOW_M):
+        n, off = np.asarray(plane["normal"]), plane["offset"]
+        if n @ up < 0:
+            n, off = -n, -off  # the normal points up
+        if n @ up >= np.cos(np.radians(FLOOR_TILT_DEG)) and n @ centre + off >= FLOOR_BELOW_M:  # level, below
+            return {"normal": n.tolist(), "offset": float(off), "margin": margin, "inliers": plane["inliers"],
+                    "height_of_centre_m": round(float(n @ centre + off), 4)}
+    return None
 
 
 def integrate_frames(seq: FrameSequence, ids: list[str], poses: dict, params: TSDFParams, device: str,
-                     color: bool, roi: tuple | None = None) -> tuple[TSDFVolume, float]:
+                     color: bool, roi: tuple | None = None, denoise: bool = True) -> tuple[TSDFVolume, float]:
     """Integrate the frames ``ids`` at ``poses`` (cropped to ``roi = (centre, radius, floor)`` when
-    given, see :func:`crop_to_roi`); returns the volume and the seconds spent cropping and integrating."""
+    given, see :func:`crop_to_roi`; with ``denoise``, each depth image first goes through
+    :func:`humandepth.fuse.prefilter.median3_same_surface`); returns the volume and the seconds spent
+    filtering, cropping and integrating."""
     vol = TSDFVolume(params, device=device, color=color)
     by_id = {f.id: f for f in seq.frames}
     spent = 0.0
@@ -210,20 +256,22 @@ def integrate_frames(seq: FrameSequence, ids: list[str], poses: dict, params: TS
         f = by_id[fid]
         rgb = color_on_depth(seq, f) if color else None
         t0 = time.perf_counter()
-        depth = f.depth if roi is None else crop_to_roi(f.depth, seq.depth_camera, poses[fid], *roi)
+        depth = median3_same_surface(f.depth) if denoise else f.depth
+        depth = depth if roi is None else crop_to_roi(depth, seq.depth_camera, poses[fid], *roi)
         vol.integrate(depth, seq.depth_camera.K, poses[fid], rgb)
         spent += time.perf_counter() - t0
     return vol, spent
 
 
 def build_surface(seq: FrameSequence, ids: list[str], poses: dict, params: TSDFParams, device: str,
-                  color: bool, roi_radius: float | None = None) -> tuple[FusedSurface, dict]:
+                  color: bool, roi_radius: float | None = None, denoise: bool = True) -> tuple[FusedSurface, dict]:
     """Integrate, extract the mesh and cut the person; returns the surface and timing/cut facts."""
     roi = None
     centre = subject_centre(seq, ids, poses)
+    floor = find_floor(seq, ids, poses, centre, roi_radius or FLOOR_SEARCH_RADIUS_M)
     if roi_radius:
-        roi = (centre, roi_radius, find_floor(seq, ids, poses, centre, roi_radius))
-    vol, spent = integrate_frames(seq, ids, poses, params, device, color, roi)
+        roi = (centre, roi_radius, floor)
+    vol, spent = integrate_frames(seq, ids, poses, params, device, color, roi, denoise)
     t0 = time.perf_counter()
     verts, tris, cols = vol.extract_mesh()
     t_mesh = time.perf_counter() - t0
@@ -232,7 +280,7 @@ def build_surface(seq: FrameSequence, ids: list[str], poses: dict, params: TSDFP
     cams = [Camera(seq.depth_camera.K, seq.depth_camera.width, seq.depth_camera.height, poses[i]) for i in ids]
     hints = [by_id[i].person_hint for i in ids]
     t0 = time.perf_counter()
-    cut = surface.cut_person(cams, hints if any(h is not None for h in hints) else None, centre=centre)
+    cut = surface.cut_person(cams, hints if any(h is not None for h in hints) else None, centre=centre, floor=floor)
     facts = {"frames_integrated": len(ids),
              "roi": {"centre_m": np.round(roi[0], 4).tolist(), "radius_m": roi[1], "floor_left_out": roi[2]}
              if roi else None,
@@ -273,6 +321,49 @@ def apply_support(seq: FrameSequence, surface: FusedSurface, ids: list[str], pos
     stats["person_triangles_supported_fraction"] = round(
         float(np.sum(surface.person & surface.supported) / max(np.sum(surface.person), 1)), 4)
     return stats
+
+
+def ground_truth_render(seq: FrameSequence, frame_id: str, surface: FusedSurface, cam: Camera, cfg: FuseConfig,
+                        sigma_n: float) -> Render:
+    """The fused person seen by ``cam`` (frame ``frame_id``'s colour camera): ``person`` is its silhouette (its
+    border settled by the frame's raw depth), ``mask`` the pixels of it that get a ground-truth value
+    (supported, not in the edge band, not seen at a grazing angle; see :class:`FuseConfig`)."""
+    rd = surface.render(cam)
+    if cfg.edge_step:
+        rd.mask &= ~depth_steps(rd.depth, cfg.edge_step)
+    if cfg.max_view_angle:
+        rd.mask &= view_angles_deg(rd, cam) <= cfg.max_view_angle
+    if cfg.silhouette is not None:
+        frame = next(f for f in seq.frames if f.id == frame_id)
+        raw = raw_depth_in_color(frame.depth, seq.depth_camera, seq.depth_to_color, cam)
+        rd.person, _ = settle_border(rd.person, rd.depth, raw, sigma_n, cfg.silhouette)
+        rd.mask &= rd.person
+    return rd
+
+
+def mask_agreement(masks: list[tuple[np.ndarray, np.ndarray]]) -> dict:
+    """Precision, recall and IoU of estimated person masks against true ones, pooled over the pairs
+    ``(estimate (H, W) bool, truth (H, W) bool)``, and per pair (mean / median / max of each)."""
+    tp = fp = fn = 0
+    per = {"precision": [], "recall": [], "iou": []}
+    for est, true in masks:
+        a, b = int(np.sum(est & true)), int(np.sum(est & ~true))
+        c = int(np.sum(~est & true))
+        tp, fp, fn = tp + a, fp + b, fn + c
+        per["precision"].append(a / (a + b) if a + b else float("nan"))
+        per["recall"].append(a / (a + c) if a + c else float("nan"))
+        per["iou"].append(a / (a + b + c) if a + b + c else float("nan"))
+    out = {"precision": round(tp / (tp + fp), 4) if tp + fp else None,
+           "recall": round(tp / (tp + fn), 4) if tp + fn else None,
+           "iou": round(tp / (tp + fp + fn), 4) if tp + fp + fn else None}
+    return {**out, "per_frame": {k: summarise(v) for k, v in per.items()}, "frames": len(masks)}
+
+
+def evaluated_pixels(frames: list[FrameTruth]) -> dict:
+    """Person-silhouette pixels, those with a ground-truth value, and their ratio, over ``frames``."""
+    person = int(sum(int(ft.render.person.sum()) for ft in frames))
+    valid = int(sum(int((ft.render.person & ft.render.mask).sum()) for ft in frames))
+    return {"person_px": person, "valid_px": valid, "fraction": round(valid / person, 4) if person else None}
 
 
 def _coverage(mask: np.ndarray) -> float:
@@ -324,7 +415,8 @@ def fuse_sequence(seq: FrameSequence, cfg: FuseConfig | None = None, progress=No
     sigma_n = 0.0
     while True:
         say("integrate", len(used))
-        surface, facts = build_surface(seq, used, pr.poses, params, cfg.device, cfg.color, cfg.roi_radius)
+        surface, facts = build_surface(seq, used, pr.poses, params, cfg.device, cfg.color, cfg.roi_radius,
+                                       cfg.denoise)
         res, renders = residuals(seq, surface, posed, pr.poses)
         sigma_n = noise_sigma([r / z**2 for fid, (r, z) in res.items() if fid in used])
         stats = {fid: frame_statistics(r, z, sigma_n, cfg.motion.k, cfg.voxel) for fid, (r, z) in res.items()}
@@ -350,10 +442,8 @@ def fuse_sequence(seq: FrameSequence, cfg: FuseConfig | None = None, progress=No
     cam_c = seq.color_camera
     for fid in used:
         cam = Camera(cam_c.K, cam_c.width, cam_c.height, seq.color_pose(pr.poses[fid]))
-        rd = surface.render(cam)
-        if cfg.edge_step:
-            rd.mask &= ~depth_steps(rd.depth, cfg.edge_step)
-        if rd.mask.sum() == 0:
+        rd = ground_truth_render(seq, fid, surface, cam, cfg, sigma_n)
+        if rd.person.sum() == 0:
             not_written[fid] = "person_not_in_view"
             continue
         frames_out.append(FrameTruth(fid, cam, rd, {**by_id[fid].meta, "frame_id": fid}))
@@ -378,6 +468,8 @@ def fuse_sequence(seq: FrameSequence, cfg: FuseConfig | None = None, progress=No
         "residuals": {fid: stats[fid] for fid in posed},
         "residual_summary_mm": summarise([stats[fid].get("mean_abs_mm", np.nan) for fid in used]),
         "coverage": summarise([_coverage(ft.render.mask) for ft in frames_out]),
+        "evaluated": evaluated_pixels(frames_out),
+        "gt_validity": cfg.gt_validity(),
         "timing_s": {"poses": round(t_poses, 3)},
     }
     if seq.truth is not None:
@@ -387,9 +479,10 @@ def fuse_sequence(seq: FrameSequence, cfg: FuseConfig | None = None, progress=No
 
 
 def _fused_mae(seq: FrameSequence, frames: list[FrameTruth], unfiltered: bool = False) -> tuple[list, list, list]:
-    """Per frame MAE (mm) on the truth mask, coverage of the truth mask, and the fraction of the fused
-    mask outside the truth mask.  ``unfiltered``: on the whole fused person (no support/edge filter)."""
-    maes, covers, false_pos = [], [], []
+    """Per frame MAE (mm) on the truth mask where the fused depth has a value, coverage of the truth mask, and
+    the (fused person silhouette, true person mask) pairs.  ``unfiltered``: the depth of the whole fused person
+    (no support / edge / view-angle filter)."""
+    maes, covers, masks = [], [], []
     for ft in frames:
         if not seq.truth.has(ft.id):
             continue
@@ -399,9 +492,8 @@ def _fused_mae(seq: FrameSequence, frames: list[FrameTruth], unfiltered: bool = 
         mae, cover = masked_mae_mm(est, td, tm)
         maes.append(mae)
         covers.append(cover)
-        m = ft.render.mask
-        false_pos.append(float((m & ~tm).sum() / max(m.sum(), 1)))
-    return maes, covers, false_pos
+        masks.append((r.person, np.asarray(tm, bool) & (td > 0)))
+    return maes, covers, masks
 
 
 def truth_report(seq: FrameSequence, cfg: FuseConfig, pr: PoseResult, used: list[str], params: TSDFParams,
@@ -414,32 +506,29 @@ def truth_report(seq: FrameSequence, cfg: FuseConfig, pr: PoseResult, used: list
         if truth.has(fid):
             td, tm = truth.in_depth(fid)
             raw.append(masked_mae_mm(by_id[fid].depth, td, tm)[0])
-    fused, covers, false_pos = _fused_mae(seq, frames)
+    fused, covers, masks = _fused_mae(seq, frames)
     unfiltered, cover_unf, _ = _fused_mae(seq, frames, unfiltered=True)
     out = {"gt_mae_mm": {"raw_frame": summarise(raw)["mean"] if raw else None,
                          "fused": summarise(fused).get("mean")},
+           "person_mask": mask_agreement(masks),
            "per_frame_mae_mm": {"raw_frame": summarise(raw), "fused": summarise(fused)},
            "fused_unfiltered": {"mae_mm": summarise(unfiltered), "coverage_of_truth_mask": summarise(cover_unf),
-                                "what": "the whole fused person, without the support and edge filters"},
+                                "what": "the whole fused person, without the support, edge and view-angle filters"},
            "fused_coverage_of_truth_mask": summarise(covers),
-           "fused_mask_outside_truth_fraction": summarise(false_pos),
            "truth": truth.describe()}
     if cfg.poses == "known":
         out["gt_mae_mm"]["fused_known_poses"] = out["gt_mae_mm"]["fused"]
     elif cfg.compare_known_poses and all(truth.has(f) for f in used):
         true_poses = {fid: truth.depth_pose(fid) for fid in used}
         out["pose_error"] = pose_errors(pr.poses, true_poses)
-        surf_k, _ = build_surface(seq, used, true_poses, params, cfg.device, cfg.color, cfg.roi_radius)
+        surf_k, _ = build_surface(seq, used, true_poses, params, cfg.device, cfg.color, cfg.roi_radius, cfg.denoise)
         if cfg.reliability is not None:
             apply_support(seq, surf_k, used, true_poses, sigma_n, cfg.voxel, cfg.reliability)
         cam_c = seq.color_camera
         frames_k = []
         for fid in used:
             c = Camera(cam_c.K, cam_c.width, cam_c.height, seq.color_pose(true_poses[fid]))
-            rd = surf_k.render(c)
-            if cfg.edge_step:
-                rd.mask &= ~depth_steps(rd.depth, cfg.edge_step)
-            frames_k.append(FrameTruth(fid, c, rd, {}))
+            frames_k.append(FrameTruth(fid, c, ground_truth_render(seq, fid, surf_k, c, cfg, sigma_n), {}))
         mk = _fused_mae(seq, frames_k)[0]
         out["gt_mae_mm"]["fused_known_poses"] = summarise(mk).get("mean")
         out["per_frame_mae_mm"]["fused_known_poses"] = summarise(mk)

@@ -48,7 +48,8 @@ class TSDFParams:
     block_resolution: voxels per block edge (8: blocks hug the surface band more tightly than 16,
     measured 1.5-1.9x faster per frame on CPU); block_count: initial hash-map capacity (grows when
     needed); weight_threshold: voxels observed fewer times
-    are not meshed (None: ``min(3, n_frames / 2)``, at least 0.5).
+    are not meshed (None: ``min(2, n_frames / 2)``, at least 0.5; parts seen by fewer than
+    ``ReliabilityParams.min_views`` frames are meshed but get no ground-truth value).
     """
 
     voxel: float = 0.004
@@ -136,7 +137,7 @@ class TSDFVolume:
     def weight_threshold(self) -> float:
         if self.params.weight_threshold is not None:
             return float(self.params.weight_threshold)
-        return float(max(0.5, min(3.0, self.frames / 2.0)))
+        return float(max(0.5, min(2.0, self.frames / 2.0)))
 
     def extract_mesh(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Marching cubes on the grid.  ``ValueError`` when nothing was observed often enough

@@ -3,9 +3,10 @@
 Layout of ``--out DATASET``::
 
     dataset.json, index.csv, shards/   the dataset (one sample per used RGB frame, id = frame id):
-                                       rgb (the colour frame), depth (fused, person only, planar z in
-                                       the colour camera, metres), mask (person), normal (camera frame,
-                                       facing the camera), depth_base / depth_detail
+                                       rgb (the colour frame), depth (fused, planar z in the colour
+                                       camera, metres; 0 off the person and on person pixels the fusion
+                                       does not support), mask (the person's silhouette), normal (camera
+                                       frame, facing the camera, where depth has a value), depth_base / depth_detail
                                        (humandepth.data.split_base_detail), camera (colour K and the
                                        frame's cam_from_world in the fusion's world frame), meta
     fused_mesh.ply                     the whole fused surface (world metres, vertex colours)
@@ -76,7 +77,8 @@ def write_result(result: FusionResult, seq, out, overwrite: bool = False, name: 
     by_id = {f.id: f for f in seq.frames}
     report = result.report
     generator = {"fuse": report["config"], "input": report["input"], "poses": report["poses"],
-                 "report": REPORT_NAME}
+                 "report": REPORT_NAME, "gt_validity": report.get("gt_validity", ""),
+                 "evaluated": report.get("evaluated")}
     with dataset_writer(out, name=name or str(out).rstrip("/").rsplit("/", 1)[-1], kind="fused", shard_size=shard_size,
                        generator=json.loads(json.dumps(generator, default=_json_default)),
                        license="as the input recording",
@@ -86,14 +88,16 @@ def write_result(result: FusionResult, seq, out, overwrite: bool = False, name: 
             if ft.id in writer.done_ids:
                 continue
             r = ft.render
-            depth = r.person_depth()
-            normal = np.where(r.mask[..., None], r.normal, 0).astype(np.float32)
-            base, detail = split_base_detail(depth, r.mask, DEFAULT_FILTER)
+            valid = r.mask & r.person
+            depth = np.where(valid, r.depth, 0).astype(np.float32)
+            normal = np.where(valid[..., None], r.normal, 0).astype(np.float32)
+            base, detail = split_base_detail(depth, valid, DEFAULT_FILTER)
             residual = report["residuals"].get(ft.id, {})
             meta = {"source": "fused", "frame_id": ft.id, "poses": report["config"]["poses"],
                     "residual_mean_abs_mm": residual.get("mean_abs_mm"),
+                    "gt_removed_px": int(np.count_nonzero(r.person & ~valid)),
                     **{k: v for k, v in ft.meta.items() if k != "frame_id"}}
-            writer.add(Sample(id=ft.id, rgb=by_id[ft.id].rgb, depth=depth, mask=r.mask, normal=normal,
+            writer.add(Sample(id=ft.id, rgb=by_id[ft.id].rgb, depth=depth, mask=r.person, normal=normal,
                               depth_base=base.astype(np.float32), depth_detail=detail.astype(np.float32),
                               camera=ft.camera, meta=json.loads(json.dumps(meta, default=_json_default))))
         # the side files go in before the writer closes, so that the card is the last thing to appear

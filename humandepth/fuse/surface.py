@@ -2,8 +2,10 @@
 
 The person is cut from the rest of the scene in three steps:
 
-1. large planes (floor, walls: RANSAC planes whose inliers span at least ``plane_extent`` metres in
-   both in-plane directions, so a torso never qualifies) are removed, with ``plane_margin`` metres on
+1. the floor found in the frames (:func:`humandepth.fuse.fusion.find_floor`: known before the mesh exists)
+   and everything within ``floor["margin"]`` above it or below it is removed, and so are other large
+   planes (walls: RANSAC planes whose inliers span at least ``plane_extent`` metres in both in-plane
+   directions and pass away from the subject, so a torso never qualifies), with ``plane_margin`` metres on
    either side, which separates the feet from the floor;
 2. the remaining triangles are split into connected components (shared vertices);
 3. the subject is the component that the frames look at: rays through the central part of each
@@ -32,8 +34,9 @@ class Render:
 
     depth: (H, W) float32 planar z (metres) of the first surface hit, 0 = miss.
     mask: (H, W) bool, the first hit is the person, on a part the raw frames support
-        (:mod:`humandepth.fuse.reliability`).
-    person: (H, W) bool, the first hit is the person (supported or not).
+        (:mod:`humandepth.fuse.reliability`): the pixels that get a ground-truth value (the fusion narrows
+        it further: edge band, grazing view).
+    person: (H, W) bool, the first hit is the person (supported or not): the person's silhouette.
     normal: (H, W, 3) float32 unit normals in the camera frame facing the camera, 0 = miss.
     """
 
@@ -87,17 +90,17 @@ def find_planes(verts: np.ndarray, margin: float, min_extent: float, max_planes:
         model, inl = pc.segment_plane(distance_threshold=margin, ransac_n=3, num_iterations=400)
         inl = np.asarray(inl, dtype=np.int64)
         if len(inl) < min_fraction * len(verts):
-            break
+            break  # what is left holds no plane worth the name
         pts = verts[remaining[inl]]
         centred = pts - pts.mean(axis=0)
         _, _, vt = np.linalg.svd(centred[:: max(1, len(centred) // 20000)], full_matrices=False)
         spans = [float(np.percentile(centred @ vt[k], 98) - np.percentile(centred @ vt[k], 2)) for k in (0, 1)]
-        if min(spans) < min_extent:
-            break  # the largest remaining plane is small: the rest is objects (the person)
         n = np.asarray(model[:3], dtype=np.float64)
         scale = np.linalg.norm(n)
         n, offset = n / scale, float(model[3] / scale)
-        if centre is None or abs(n @ centre + offset) >= min_centre_distance:
+        # a small plane (a slab of the person) or one through the subject is set aside and the search goes on:
+        # the person's front is often the largest plane of all and must not hide the floor behind it
+        if min(spans) >= min_extent and (centre is None or abs(n @ centre + offset) >= min_centre_distance):
             planes.append({"normal": n.tolist(), "offset": offset, "inliers": int(len(inl)),
                            "extent_m": [round(x, 3) for x in spans]})
         remaining = np.delete(remaining, inl)
@@ -136,21 +139,25 @@ class FusedSurface:
 
     def cut_person(self, cameras: list[Camera], hints: list[np.ndarray | None] | None = None,
                    plane_margin: float = 0.015, plane_extent: float = 0.8, centre_fraction: float = 0.3,
-                   centre: np.ndarray | None = None) -> PersonCut:
+                   centre: np.ndarray | None = None, floor: dict | None = None) -> PersonCut:
         """Flag the person's triangles (see the module docstring); return how it was done.
 
         ``cameras`` are the frames' cameras (with poses) whose central ``centre_fraction`` of the
         image (or whose ``hints`` masks, same size as the camera) vote for the subject; ``centre``
-        (world, optional) is the subject's centre, which no removed plane may pass near.
+        (world, optional) is the subject's centre, which no removed plane may pass near; ``floor``
+        (``{"normal", "offset", "margin"}``, world, normal pointing up) the floor under the subject.
         ``ValueError`` when no component is seen by the frames.
         """
         cut = PersonCut()
-        planes = find_planes(self.verts, plane_margin, plane_extent, centre=centre)
         keep_v = np.ones(len(self.verts), bool)
+        if floor is not None:
+            keep_v &= self.verts @ np.asarray(floor["normal"]) + floor["offset"] > floor["margin"]
+        planes = find_planes(self.verts[keep_v], plane_margin, plane_extent, centre=centre)
         for p in planes:
             dist = self.verts @ np.asarray(p["normal"]) + p["offset"]
             keep_v &= np.abs(dist) > plane_margin
-        cut.planes = planes
+        cut.planes = ([{"floor": True, **{k: floor[k] for k in ("normal", "offset", "margin")}}] if floor else []) \
+            + planes
         keep_t = keep_v[self.tris].all(axis=1)
         labels = np.full(len(self.tris), -1, dtype=np.int64)
         labels[keep_t] = triangle_components(len(self.verts), self.tris[keep_t])
@@ -258,6 +265,14 @@ class FusedSurface:
             out["person_area_m2"] = round(float(0.5 * np.linalg.norm(np.cross(a, b), axis=1).sum()), 4)
             out["person_bounds_m"] = [np.round(v.min(axis=0), 4).tolist(), np.round(v.max(axis=0), 4).tolist()]
         return out
+
+
+def view_angles_deg(render: Render, cam: Camera) -> np.ndarray:
+    """(H, W) float32 angle (degrees) between each pixel's viewing ray and the surface normal it hits
+    (0 = seen head-on, 90 = grazing); 90 where the ray hits nothing."""
+    rays = camera_rays(cam).reshape(cam.height, cam.width, 3)
+    cos = -np.sum(render.normal * rays, axis=-1) / np.linalg.norm(rays, axis=-1)
+    return np.degrees(np.arccos(np.clip(cos, 0.0, 1.0))).astype(np.float32)
 
 
 def depth_steps(depth: np.ndarray, step: float) -> np.ndarray:
