@@ -227,9 +227,11 @@ def _sample_spec(rng: np.random.Generator, kind: str, outfit: list[str]) -> dict
     return spec
 
 
-def build_outfit(body: BodyInstance, outfit: list[dict], rng: np.random.Generator, hair: dict | None = None):
+def build_outfit(body: BodyInstance, outfit: list[dict], rng: np.random.Generator, hair: dict | None = None,
+                 scene=None):
     """Build every garment of ``outfit`` on ``body`` (innermost first) and the ``hair`` (a
     :func:`humandepth.render.hair.sample_hair_spec`, built after the clothes and before head coverings).
+    ``scene``: the body's ray-casting scene (:func:`humandepth.render.collision._scene`) if the caller has one.
 
     Returns ``(garments, check summary, hair)`` with ``hair`` the :func:`humandepth.render.hair.build_hair`
     tuple or None.
@@ -238,7 +240,7 @@ def build_outfit(body: BodyInstance, outfit: list[dict], rng: np.random.Generato
     from humandepth.render.hair import build_hair, build_headwear
 
     dense = DenseBody(body)
-    scene = _scene(body.vertices, body.faces)
+    scene = _scene(body.vertices, body.faces) if scene is None else scene
     pose = body.params.get("pose_deg", {})
     garments = []
     hair_out = None
@@ -339,15 +341,14 @@ def _push_out(scene, body: BodyInstance, points: np.ndarray, clearance: float, d
         still, (c, n) = _inside(scene, body, points[idx])
         closest[idx], normal[idx] = c, n
         idx = idx[still]
-    if idx.size:
-        start = points[idx].copy()
-        for k in range(1, 14):
-            cand = start + directions[idx] * (0.003 * k)
-            free = ~_inside(scene, body, cand)[0]
-            points[idx[free]] = cand[free]
-            idx, start = idx[~free], start[~free]
-            if idx.size == 0:
-                break
+    if idx.size:  # all 13 steps of every stuck point in one query; each takes its first free step
+        steps = 0.003 * np.arange(1, 14)
+        cand = points[idx][None] + steps[:, None, None] * directions[idx][None]
+        free = ~_inside(scene, body, cand.reshape(-1, 3))[0].reshape(len(steps), len(idx))
+        first = np.argmax(free, axis=0)
+        ok = free[first, np.arange(len(idx))]
+        points[idx[ok]] = cand[first[ok], np.flatnonzero(ok)]
+        idx = idx[~ok]
     inside = np.zeros(len(points), bool)
     inside[idx] = True
     return points, inside, moved

@@ -167,7 +167,6 @@ def generate_sample(index: int, seed: int, cfg: GeneratorConfig | None = None, b
     from humandepth.render.person import sample_person
     from humandepth.render.photo import render_photo
     from humandepth.render.places import sample_place
-    from humandepth.render.raster import render_mesh
 
     cfg = cfg or GeneratorConfig()
     rng = np.random.default_rng([int(seed), int(index)])
@@ -193,8 +192,10 @@ def generate_sample(index: int, seed: int, cfg: GeneratorConfig | None = None, b
     depth_base, depth_detail = split_base_detail(out["depth"], mask, flt)
     body_depth = None
     if person.has_body:  # the unclothed body where the person is visible (occluders hide it too)
-        body_depth = render_mesh(person.body_meshes, camera, rgb=False, normal=False)["depth"]
-        body_depth[~mask] = 0.0
+        body_depth = person.body_depth(camera, mask)
+        bare = np.isin(person.kinds, ["body", "eyes"])  # where the skin or an eye is what is seen, it is the body
+        seen = mask & bare[np.maximum(out["mesh_index"], 0)]
+        body_depth[seen] = out["depth"][seen]
     R, t = camera.cam_from_world[:3, :3], camera.cam_from_world[:3, 3]
     joints3d = joints2d = None
     if person.joints3d is not None:

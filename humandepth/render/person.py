@@ -45,6 +45,7 @@ class Person:
     kinds: list[str] | None = None
     surfaces: list | None = None
     cavity: list | None = None
+    body_scene: tuple | None = None  # (Open3D ray-casting scene of the body, offset (3,) to add to its points)
 
     def __post_init__(self):
         from humandepth.render.surface import Surface
@@ -65,6 +66,30 @@ class Person:
     def garment_meshes(self) -> list[trimesh.Trimesh]:
         """Clothes, footwear and head coverings (not hair, not the eyes)."""
         return [m for m, k in zip(self.meshes, self.kinds, strict=True) if k == "garment"]
+
+    def body_depth(self, camera, mask: np.ndarray) -> np.ndarray:
+        """(H, W) float32 planar depth (metres) of the unclothed body at the ``mask`` pixels, 0 elsewhere and where
+        the body is not hit: rays through the pixel centres cast into the body's ray-casting scene (float32,
+        the scene the garments were checked against) or, without one, :func:`render_mesh` of
+        :attr:`body_meshes`."""
+        if self.body_scene is None:
+            from humandepth.render.raster import render_mesh
+
+            depth = render_mesh(self.body_meshes, camera, rgb=False, normal=False)["depth"]
+            return np.where(mask, depth, 0.0).astype(np.float32)
+        import open3d as o3d
+
+        scene, offset = self.body_scene
+        R, t = camera.cam_from_world[:3, :3], camera.cam_from_world[:3, 3]
+        pix = np.flatnonzero(mask.reshape(-1))
+        u, v = pix % camera.width, pix // camera.width
+        d = np.stack([(u - camera.cx) / camera.fx, (v - camera.cy) / camera.fy, np.ones(len(pix))], 1) @ R
+        origin = -R.T @ t - offset  # the camera centre in the scene's (unlifted) frame
+        rays = np.concatenate([np.broadcast_to(origin, d.shape), d], 1).astype(np.float32)
+        hit = scene.cast_rays(o3d.core.Tensor(rays))["t_hit"].numpy()  # along d, whose camera z is 1: planar z
+        out = np.zeros(mask.size, np.float32)
+        out[pix] = np.where(np.isfinite(hit), hit, 0.0)
+        return out.reshape(mask.shape)
 
     @property
     def body_meshes(self) -> list[trimesh.Trimesh]:
@@ -162,11 +187,12 @@ def sample_person(seed, body: str = "anny", *, clothed: bool = True, outfit: tup
     face = sample_face_spec(rng, gender)
     hair_spec = sample_hair_spec(rng, gender)
     specs = sample_outfit(rng, outfit) if clothed else []
-    garments, check, hair = build_outfit(inst, specs, rng, hair_spec) if specs else ([], {"inside_vertices": 0}, None)
-    if not specs:
-        from humandepth.render.garments import DenseBody, _scene
+    from humandepth.render.collision import _scene
+    from humandepth.render.garments import DenseBody
 
-        hair = build_hair(DenseBody(inst), inst, hair_spec, _scene(inst.vertices, inst.faces))
+    scene = _scene(inst.vertices, inst.faces)  # the body for the garments' checks, and later for body_depth
+    garments, check, hair = build_outfit(inst, specs, rng, hair_spec, scene) if specs else \
+        ([], {"inside_vertices": 0}, build_hair(DenseBody(inst), inst, hair_spec, scene))
     from humandepth.render.skin import eye_openings
 
     keep = ~eye_openings(inst)
@@ -216,6 +242,8 @@ def sample_person(seed, body: str = "anny", *, clothed: bool = True, outfit: tup
         assets.append(MASKS_LICENSE)
     params = {"body": inst.params, "skin": skin, "face": face, "hair": hair_params, "garments": garments_params,
               "garment_check": check, "assets": assets}
-    return Person(meshes=meshes, face_parts=face_parts, body_vertex_parts=inst.vertex_parts,
-                  joints3d=inst.joints3d, params=params, has_body=True, kinds=kinds, surfaces=surfaces,
-                  cavity=cavity)
+    person = Person(meshes=meshes, face_parts=face_parts, body_vertex_parts=inst.vertex_parts,
+                    joints3d=inst.joints3d, params=params, has_body=True, kinds=kinds, surfaces=surfaces,
+                    cavity=cavity)
+    person.body_scene = (scene, np.array([0.0, shift, 0.0]))
+    return person
