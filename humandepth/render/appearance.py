@@ -54,14 +54,14 @@ def _colour(rng: np.random.Generator, material: str) -> list[float]:
     if material == "leather":
         return _rgb(u(0.03, 0.1), u(0.4, 0.8), u(0.06, 0.35)) if rng.random() < 0.5 else _rgb(0, 0, u(0.03, 0.12))
     k = rng.random()
-    if k < 0.45:  # neutrals: white, black, greys, navy, beige, olive
+    if k < 0.5:  # neutrals: white, black, greys, navy, beige, olive
         choice = int(rng.integers(6))
         return [_rgb(0, 0, u(0.82, 0.95)), _rgb(0, 0, u(0.04, 0.12)), _rgb(0, 0, u(0.25, 0.65)),
                 _rgb(u(0.6, 0.65), u(0.4, 0.7), u(0.12, 0.3)), _rgb(u(0.08, 0.12), u(0.2, 0.4), u(0.55, 0.8)),
                 _rgb(u(0.16, 0.22), u(0.3, 0.5), u(0.25, 0.45))][choice]
-    if k < 0.88:  # muted colours (burgundy, forest green, dusty blue, ...)
-        return _rgb(rng.random(), u(0.25, 0.6), u(0.2, 0.6))
-    return _rgb(rng.random(), u(0.55, 0.9), u(0.45, 0.95))  # bright
+    if k < 0.9:  # muted colours (burgundy, forest green, dusty blue, ...)
+        return _rgb(rng.random(), u(0.2, 0.55), u(0.2, 0.6))
+    return _rgb(rng.random(), u(0.5, 0.85), u(0.45, 0.95))  # bright
 
 
 def sample_garment_look(rng: np.random.Generator, kind: str = "tshirt") -> dict:

@@ -26,13 +26,13 @@ def sample_camera_fx(rng: np.random.Generator, focal_mm: float) -> dict:
     return {
         "defocus_px_per_inv_m": _r(aperture * (focal_mm / 50.0) ** 2 * rng.uniform(1.0, 8.0)),
         "focus_blur_px": _r(rng.uniform(0.3, 0.7) if rng.random() < 0.25 else 0.0),
-        "sharpen": _r(rng.uniform(0.0, 0.6) if rng.random() < 0.7 else 0.0),
+        "sharpen": _r(rng.uniform(0.2, 0.8) if rng.random() < 0.75 else 0.0),
         "motion_blur_px": _r(rng.uniform(1.0, 4.0) if rng.random() < 0.15 else 0.0),
         "motion_angle_rad": _r(rng.uniform(0, np.pi)),
         "chromatic_aberration": _r(rng.uniform(0.0, 0.004)),
         "vignetting": _r(rng.uniform(0.0, 0.45)),
         "shot_noise": _r(10 ** rng.uniform(-5.0, -3.0), 6),
-        "read_noise": _r(10 ** rng.uniform(-3.5, -2.3), 6),
+        "read_noise": _r(10 ** rng.uniform(-3.3, -2.2), 6),
         "jpeg_quality": int(rng.integers(55, 96)) if rng.random() < 0.85 else None,
     }
 

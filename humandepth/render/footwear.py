@@ -40,7 +40,7 @@ def sample_footwear_spec(rng: np.random.Generator, kind: str) -> dict:
     sole = [_hsv(0, 0, u(0.85, 0.95)), _hsv(0, 0, u(0.05, 0.15)), _hsv(0.08, u(0.4, 0.6), u(0.4, 0.6))]
     if kind == "sneakers":
         upper = [_hsv(0, 0, u(0.85, 0.97)), _hsv(0, 0, u(0.05, 0.15)), _hsv(0, 0, u(0.35, 0.65)),
-                 _hsv(rng.random(), u(0.4, 0.9), u(0.3, 0.9))][int(rng.choice(4, p=[0.35, 0.3, 0.15, 0.2]))]
+                 _hsv(rng.random(), u(0.3, 0.8), u(0.3, 0.9))][int(rng.choice(4, p=[0.35, 0.3, 0.2, 0.15]))]
         spec = {"top_s": round(u(0.965, 0.99), 4), "sole_m": round(u(0.02, 0.032), 4), "heel_m": 0.0,
                 "upper_m": round(u(0.003, 0.006), 5), "sole_colour": sole[int(rng.choice(3, p=[0.7, 0.2, 0.1]))],
                 "laces": True, "material": "canvas" if rng.random() < 0.4 else "synthetic"}

@@ -227,8 +227,8 @@ def room(rng: np.random.Generator, camera_pos: np.ndarray, floor_kind: str | Non
 def studio(rng: np.random.Generator, camera_pos: np.ndarray) -> Place:
     """A seamless backdrop: floor and back wall in one colour."""
     place = Place("studio")
-    colour = (hsv(rng.random(), rng.uniform(0, 0.08), rng.uniform(0.15, 0.95)) if rng.random() < 0.7
-              else hsv(rng.random(), rng.uniform(0.1, 0.45), rng.uniform(0.3, 0.9)))
+    colour = (hsv(rng.random(), rng.uniform(0, 0.08), rng.uniform(0.15, 0.95)) if rng.random() < 0.8
+              else hsv(rng.random(), rng.uniform(0.1, 0.35), rng.uniform(0.3, 0.9)))
     s = solid("backdrop", colour, 0.01, 4, 0.05, int(rng.integers(2**31)), 0.8, cast_shadow=False)
     back = -camera_pos[[0, 2]] / max(np.linalg.norm(camera_pos[[0, 2]]), 1e-6)
     side = np.array([back[1], 0, -back[0]])
