@@ -29,10 +29,11 @@ picks the OpenGL platform (auto: EGL when an NVIDIA GPU is present, else OSMesa)
 def register(sub) -> None:
     p = sub.add_parser(
         "render", help="render synthetic clothed humans into a dataset (or: render setup)",
-        description="Render synthetic clothed humans (anny body by default, procedural garments with real "
-        "geometry) into a humandepth dataset: rgb, depth, normal, mask, parts, depth_base/depth_detail, "
-        "body_depth, joints2d/joints3d, camera and meta per sample. 'humandepth render setup' builds the body "
-        "model cache once per machine.",
+        description="Render photographs of synthetic people (anny body by default; garments, shoes and hair "
+        "with real geometry; rooms, outdoor scenes or studios; light with shadows; a camera's blur, noise and "
+        "JPEG) into a humandepth dataset: rgb, depth, normal, mask, parts, depth_base/depth_detail, body_depth, "
+        "joints2d/joints3d, camera and meta per sample; the ground truth is the person only. 'humandepth render "
+        "setup' builds the body model cache once per machine.",
         epilog=EPILOG, formatter_class=RAW)
     p.add_argument("action", nargs="?", choices=["setup"], help="'setup': build the anny cache (idempotent)")
     p.add_argument("--out", help="output dataset directory")
@@ -50,8 +51,10 @@ def register(sub) -> None:
     p.add_argument("--name", help="dataset name for the card (default: the directory name)")
     p.add_argument("--overwrite", action="store_true", help="replace a finished dataset at --out")
     p.add_argument("--unclothed", action="store_true", help="no garments")
-    p.add_argument("--outfit", help="comma-separated garment types to always wear, e.g. tshirt,trousers")
-    p.add_argument("--backgrounds", help="folder of background images (default: procedural backgrounds)")
+    p.add_argument("--outfit", help="comma-separated garment types to wear, exactly these, e.g. tshirt,trousers,"
+                   "sneakers (default: sampled, with footwear and sometimes a cap or a hood)")
+    p.add_argument("--backgrounds", help="folder of your photographs: half of the samples stand in front of a crop "
+                   "of one (default: procedural rooms, outdoor scenes and studios only)")
     p.add_argument("--smplx-model-path", help="folder with smplx/SMPLX_NEUTRAL.npz (for --body smplx)")
     p.add_argument("--scans", "--scan-dir", dest="scans",
                    help="registered scan dataset name (datasets.yaml, format scans) or a folder of OBJ/PLY scans "
