@@ -179,7 +179,7 @@ def sample_person(seed, body: str = "anny", *, clothed: bool = True, outfit: tup
         inst = model.sample(rng, phenotype_ranges=phenotype_ranges, key_poses=key_poses,
                             pose_variation=pose_variation, penetration_tolerance_m=penetration_tolerance_m)
     from humandepth.render.hair import build_hair, hair_surface, sample_hair_spec
-    from humandepth.render.skin import MASKS_LICENSE, eyeballs, sample_face_spec, skin_colours
+    from humandepth.render.skin import MASKS_LICENSE, eyeballs, sample_face_spec, skin_colours, skin_surface
     from humandepth.render.surface import Surface
 
     skin = sample_skin(rng)
@@ -201,7 +201,7 @@ def sample_person(seed, body: str = "anny", *, clothed: bool = True, outfit: tup
     body_mesh.visual = trimesh.visual.ColorVisuals(body_mesh, vertex_colors=skin_colours(rng, inst, skin, face,
                                                                                          hair_rgb))
     meshes, face_parts, kinds = [body_mesh], [inst.face_parts[keep]], ["body"]
-    surfaces = [Surface("skin", specular=0.05, shininess=18, params={"tone_index": skin["tone_index"]})]
+    surfaces = [skin_surface(body_mesh, inst.rest_vertices, {"tone_index": skin["tone_index"], "seed": face["seed"]})]
     garments_params: list[dict] = []
     from humandepth.render.fabric import fold_convexity, fold_visibility, garment_surface
 

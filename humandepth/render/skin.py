@@ -215,3 +215,24 @@ def eyeballs(body, face: dict):
 
     params = {"iris": face["iris"], "gaze": face["gaze"], "radius_m": round(radius, 4)}
     return mesh, albedo, params
+
+
+def skin_surface(mesh: trimesh.Trimesh, rest: np.ndarray, params: dict):
+    """The shader's view of skin: the vertex colours, a slight sheen, and pores and fine mottling (0.5-2 mm,
+    on the rest body) wherever a pixel is small enough to show them."""
+    from humandepth.render.surface import Surface, interpolate
+    from humandepth.render.texture import fade
+
+    faces = np.asarray(mesh.faces)
+    vc = np.asarray(mesh.visual.vertex_colors, np.float64)[:, :3] / 255.0
+    seed = int(params.get("seed", 0))
+
+    def albedo(face, bary, world, fp):
+        base = interpolate(vc, faces, face, bary)
+        w = fade(0.0015, fp)
+        if w.max() > 0:
+            p = interpolate(rest, faces, face, bary)
+            base = base * (1 + 0.08 * (noise3(p, 0.0015, seed, octaves=1) - 0.5) * w)[:, None]
+        return np.clip(base, 0, 1)
+
+    return Surface("skin", albedo, specular=0.05, shininess=18, params=params)
