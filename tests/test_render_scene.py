@@ -168,3 +168,32 @@ def test_camera_effects_are_sampled_deterministically_and_act_on_rgb():
     rgb = (np.random.default_rng(0).random((32, 32, 3)) * 255).astype(np.uint8)
     assert np.array_equal(jpeg(rgb, None), rgb) and not np.array_equal(jpeg(rgb, 60), rgb)
     assert np.array_equal(jpeg(rgb, 60), jpeg(rgb, 60))
+
+
+def test_fabric_detail_shows_where_pixels_resolve_it_and_fades_where_they_cannot():
+    from humandepth.render.fabric import SHEEN, garment_surface
+    from humandepth.render.garments import Garment
+    from humandepth.render.texture import fade
+
+    assert fade(0.004, np.array([0.001]))[0] == 1.0 and fade(0.004, np.array([0.01]))[0] == 0.0
+    grid = trimesh.creation.box(extents=[0.4, 0.6, 0.02])
+    grid = grid.subdivide().subdivide().subdivide()
+    grid.visual = trimesh.visual.ColorVisuals(grid, vertex_colors=np.tile([120, 60, 60, 255], (len(grid.vertices), 1)))
+    rng = np.random.default_rng(0)
+    face = rng.integers(len(grid.faces), size=4000)
+    bary = rng.dirichlet([1, 1, 1], size=4000)
+    world = np.einsum("pk,pkj->pj", bary, grid.vertices[grid.faces[face]])
+    stds = {}
+    for material in ("knit", "denim", "leather", "jersey"):
+        look = {"material": material, "colour": [0.5, 0.2, 0.2], "colour2": [0.5, 0.2, 0.2], "pattern": "solid"}
+        g = Garment(material, grid, np.ones(len(grid.faces), np.uint8), {"look": look, "seed": 3},
+                    rest=np.asarray(grid.vertices), convexity=np.zeros(len(grid.vertices)))
+        surface = garment_surface(g, g.convexity)
+        assert surface.material == material and 0 <= surface.specular < 1
+        fine = surface.albedo(face, bary, world, np.full(4000, 0.0005))
+        coarse = surface.albedo(face, bary, world, np.full(4000, 0.05))
+        assert fine.shape == (4000, 3) and (fine >= 0).all() and (fine <= 1).all()
+        stds[material] = (fine.std(0).mean(), coarse.std(0).mean())
+        assert stds[material][0] > stds[material][1]  # structure at fine pixels, faded (not aliased) at coarse
+    assert stds["knit"][0] > stds["jersey"][0]  # heathered knit is visibly more textured than jersey
+    assert SHEEN["leather"][0] > SHEEN["jersey"][0]  # and leather shines
