@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from humandepth.benchmark.board_text import PAIRED_NOTE, arrow, evaluated_text, fmt_paired
+from humandepth.benchmark.board_text import PAIRED_NOTE, arrow, evaluated_text, fmt_paired, split_text
 from humandepth.benchmark.images import ERROR_MAP_MAX_M, css_gradient
 from humandepth.benchmark.runs import (
     Run,
@@ -161,8 +161,9 @@ def render_html(runs: list[Run], thumb_paths: dict, rgb_paths: dict, paired: dic
            f"<p>Dataset sha256 <code>{e(str(ds.get('sha256')))}</code>, {e(str(ds.get('count')))} samples. Values "
            "are means over samples (&darr; lower is better, &uarr; higher is better); the first metric shows its "
            "bootstrap 95% interval and its pooled-pixel value.</p>"]
-    if evaluated_text(ds):
-        out.append(f"<p>{e(evaluated_text(ds))}</p>")
+    for text in (split_text(ds), evaluated_text(ds)):
+        if text:
+            out.append(f"<p>{e(text)}</p>")
     for name in protocol_names(runs):
         order = ranked(runs, name)
         entry = runs[order[0]].summary["protocols"][name]

@@ -51,7 +51,9 @@ def leaderboard_frame(runs: list[Run], paired: dict | None = None):
         row = {"method": label, "depth_kind": s.get("depth_kind"), "run": str(r.dir),
                "predictions_sha256": s.get("predictions", {}).get("sha256"), "dataset": s["dataset"].get("name"),
                "dataset_sha256": s["dataset"].get("sha256"),
-               "evaluated_fraction": num(s["dataset"].get("evaluated_fraction"))}
+               "evaluated_fraction": num(s["dataset"].get("evaluated_fraction")),
+               "split": (s["dataset"].get("split") or {}).get("name"),
+               "split_fingerprint_sha256": (s["dataset"].get("split") or {}).get("fingerprint_sha256")}
         for name, entry in s["protocols"].items():
             row[f"{name}.version"] = entry.get("version")
             for m, v in entry["metrics"].items():
@@ -87,6 +89,15 @@ def md_text(s: str) -> str:
     return html.escape(str(s), quote=False).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
+def split_text(ds: dict) -> str:
+    """'Test split NAME, fingerprint sha256 ...' for a run on a verified split build, else ""."""
+    split = ds.get("split") or {}
+    if not split:
+        return ""
+    return (f"Test split {split.get('name')}, fingerprint sha256 {split.get('fingerprint_sha256')} (rebuilt with "
+            "`humandepth datasets build` and checked against it; runs on other fingerprints are refused).")
+
+
 def evaluated_text(ds: dict) -> str:
     """'Evaluated: 93.9 % of the person-mask pixels (N of M) have a ground-truth value (rule: ...).' from a
     summary's dataset entry; "" for a run written before the fraction was recorded."""
@@ -106,8 +117,9 @@ def render_markdown(runs: list[Run], paired: dict | None = None) -> str:
              f"Dataset sha256 `{ds.get('sha256')}`, {ds.get('count')} samples. Values are means over samples "
              "(↓ lower is better, ↑ higher is better); the first metric shows its bootstrap 95% interval in "
              "brackets and its pooled-pixel value; `NaN` counts samples that could not be scored.", ""]
-    if evaluated_text(ds):
-        lines += [md_text(evaluated_text(ds)), ""]
+    for text in (split_text(ds), evaluated_text(ds)):
+        if text:
+            lines += [md_text(text), ""]
     for name in protocol_names(runs):
         order = ranked(runs, name)
         entry = runs[order[0]].summary["protocols"][name]

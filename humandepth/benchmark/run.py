@@ -9,7 +9,8 @@ lists them all.  Otherwise the run directory receives:
   pixels, and those of them with a ground-truth value), ``<protocol>.<metric>`` for every metric,
   ``<protocol>.<param>`` for the fitted alignment and pixel counts, ``<protocol>.note`` (why a value is NaN);
 - ``summary.json``: method, dataset name and sha256, the evaluated fraction of the person mask and the rule
-  that decided it (``gt_validity``), predictions sha256, and per protocol its
+  that decided it (``gt_validity``), the canonical split and its fingerprint when the dataset is a verified
+  split build (:func:`humandepth.data.splits.verified_split`), predictions sha256, and per protocol its
   ``version``, ``config``, ``metrics`` (mean over samples, NaN samples excluded and counted),
   ``pooled`` (pooled over all pixels), ``ci95`` (seeded bootstrap 95% interval of the first metric's
   mean), ``n_nan`` and ``nan_samples``;
@@ -298,6 +299,7 @@ def run_benchmark(dataset, predictions, protocols, out_dir, *, workers: int | No
         FileExistsError: ``out_dir`` already holds a run and ``overwrite`` is False, or holds other files.
     """
     from humandepth.data.predictions import Predictions
+    from humandepth.data.splits import verified_split
     from humandepth.data.store import sha256_file
 
     global _JOB, _PRED
@@ -389,7 +391,7 @@ def run_benchmark(dataset, predictions, protocols, out_dir, *, workers: int | No
                     "count": len(ids), "path": str(getattr(dataset, "root", "")),
                     "mask_px": mask_px, "evaluated_px": evaluated_px,
                     "evaluated_fraction": evaluated_px / mask_px if mask_px else float("nan"),
-                    "gt_validity": gt_validity(dataset)},
+                    "gt_validity": gt_validity(dataset), "split": verified_split(dataset)},
         "predictions": {"path": str(pred_path), "sha256": sha256_file(pred_path), "extra_ids": idcheck.extra,
                         "attrs": {k: v for k, v in pred_attrs.items() if isinstance(v, str | int | float | bool)}},
         "protocols": summary_protocols,

@@ -67,12 +67,23 @@ def load_run(run_dir) -> Run:
 
 
 def check_compatible(runs: list[Run]) -> None:
-    """Raise ValueError unless all runs share the dataset checksum and each shared protocol's version/config."""
+    """Raise ValueError unless all runs share the dataset checksum (or, for builds of a canonical test split, the
+    split and its fingerprint) and each shared protocol's version/config."""
     if not runs:
         raise ValueError("no benchmark runs to merge")
     ref = runs[0]
     for r in runs[1:]:
         a, b = ref.summary["dataset"], r.summary["dataset"]
+        sa, sb = a.get("split") or {}, b.get("split") or {}
+        if sa and sb:  # two builds of canonical splits: the same split and fingerprint, whatever machine built them
+            if (sa.get("name"), sa.get("fingerprint_sha256")) != (sb.get("name"), sb.get("fingerprint_sha256")):
+                raise ValueError(
+                    f"cannot merge runs on different test splits: {ref.dir} scored split {sa.get('name')!r} "
+                    f"(fingerprint {str(sa.get('fingerprint_sha256'))[:12]}...) but {r.dir} scored split "
+                    f"{sb.get('name')!r} (fingerprint {str(sb.get('fingerprint_sha256'))[:12]}...); rebuild the "
+                    "split with `humandepth datasets build NAME` from one humandepth version and score both on it"
+                )
+            continue
         if a.get("sha256") != b.get("sha256"):
             raise ValueError(
                 f"cannot merge runs scored on different ground truth: {ref.dir} scored dataset {a.get('name')!r} "

@@ -59,6 +59,26 @@ def register(sub) -> None:
         epilog="example:\n  humandepth datasets list\n  humandepth datasets list --verbose", formatter_class=RAW)
     p.add_argument("--verbose", "-v", action="store_true", help="also print description, license and how to obtain")
     p.set_defaults(func=_list)
+    p = dssub.add_parser(
+        "build", help="render a registered test split and check it against its committed fingerprint",
+        description="Render a canonical test split (a registry entry with a 'split:' section: generator options, "
+        "count and seed) into its path, then check every sample against the fingerprint committed in the "
+        "repository (per-sample statistics; the tolerance allows a few silhouette pixels decided differently by "
+        "another OpenGL rasterizer). A match writes split.json beside the card, which the benchmark and the "
+        "leaderboard read; a mismatch names the samples and fails. A finished build is checked, not rendered "
+        "again.",
+        epilog="examples:\n  humandepth datasets build test-crops-256\n"
+        "  humandepth datasets build test-full-256 --out /data/splits/test-full-256 --workers 2",
+        formatter_class=RAW)
+    p.add_argument("name", help="registered split name (see `humandepth datasets list`)")
+    p.add_argument("--out", help="where to build it (default: the registry entry's path)")
+    p.add_argument("--workers", type=int, default=None, help="render processes (default 1)")
+    p.add_argument("--overwrite", action="store_true", help="render again over a finished build at the path")
+    p.add_argument("--write-fingerprint", action="store_true",
+                   help="maintainers: write the committed fingerprint from this build instead of checking against "
+                   "it (after a deliberate change of the generator)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=_build)
 
 
 def _verify(args) -> int:
@@ -104,9 +124,17 @@ def _info(args) -> int:
 
 def _list(args) -> int:
     from humandepth.data.registry import load_registry, registry_path
+    from humandepth.data.splits import SPLIT_MARKER
+
+    def present(e) -> str:
+        if not e.is_present():
+            return "no"
+        if e.split is None:
+            return "yes"
+        return "yes, verified" if (e.local_path / SPLIT_MARKER).is_file() else "yes, unverified"
 
     reg = load_registry()
-    rows = [(e.name, e.kind, e.format, "yes" if e.is_present() else "no", str(e.local_path)) for e in reg.values()]
+    rows = [(e.name, e.kind, e.format, present(e), str(e.local_path)) for e in reg.values()]
     head = ("name", "kind", "format", "present", "path")
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     print(f"registry: {registry_path()}")
@@ -116,4 +144,41 @@ def _list(args) -> int:
         for e in reg.values():
             print(f"\n{e.name}: {e.description}\n  license:  {e.license}\n  citation: {e.citation}\n"
                   f"  obtain:   {e.obtain}")
+            if e.split is not None:
+                print(f"  split:    render {e.split.render}; fingerprint {e.split.fingerprint}")
+    return 0
+
+
+def _render_split(out, count: int, seed: int, options: dict, workers, overwrite: bool, progress: bool) -> None:
+    """Render a split with the render wing (what `humandepth render --count COUNT --seed SEED ...` does)."""
+    from pathlib import Path
+
+    from humandepth.render import GeneratorConfig
+    from humandepth.render.dataset import render_dataset
+
+    render_dataset(out, count, seed=seed, cfg=GeneratorConfig(**options), workers=workers, overwrite=overwrite,
+                   progress=progress, name=Path(out).name)
+
+
+def _build(args) -> int:
+    import json
+    import time
+
+    from humandepth.data.registry import get_entry
+    from humandepth.data.splits import build_split
+
+    entry = get_entry(args.name)
+    if entry.split is None:
+        raise ValueError(f"dataset {args.name!r} is not a split (no 'split:' section in the registry); "
+                         f"splits: see `humandepth datasets list`")
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    t0 = time.perf_counter()
+    report = build_split(entry.split, args.out or entry.local_path, _render_split, workers=args.workers,
+                         overwrite=args.overwrite, write=args.write_fingerprint, progress=not args.quiet)
+    report["seconds"] = round(time.perf_counter() - t0, 1)
+    print(json.dumps(report))
+    print(f"split {args.name!r}: {report['samples']} samples, {report['identical']} bit-identical to the "
+          f"fingerprint, {report['within_tolerance']} within its tolerance; fingerprint sha256 "
+          f"{report['fingerprint_sha256'][:12]}...; {report['dataset']}", file=sys.stderr)
     return 0

@@ -3,8 +3,10 @@
 Each entry has ``name``, ``kind``, ``format`` (``humandepth`` | ``tang2019`` | ``folder`` |
 ``scans``; ``scans`` are mesh collections for ``humandepth render --body scan``, not image
 datasets), ``path``, ``description``, ``license``, ``citation`` and ``obtain`` (how to get it; for
-built-in datasets, the exact command that makes it).  ``path`` may use ``~``, ``$VAR``, ``${VAR}``
-and ``${VAR:-default}``.  ``$HUMANDEPTH_DATA`` defaults to ``~/.humandepth/data``.
+built-in datasets, the exact command that makes it), and optionally ``split`` (a canonical test split
+that ``humandepth datasets build NAME`` renders and checks: :mod:`humandepth.data.splits`).  ``path`` may
+use ``~``, ``$VAR``, ``${VAR}`` and ``${VAR:-default}``.  ``$HUMANDEPTH_DATA`` defaults to
+``~/.humandepth/data``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+from humandepth.data.splits import SplitSpec
 
 FORMATS = ("humandepth", "tang2019", "folder", "scans")
 KINDS = ("synthetic", "captured", "fused", "external")
@@ -62,6 +66,7 @@ class RegistryEntry:
     license: str
     citation: str
     obtain: str
+    split: SplitSpec | None = None
 
     @property
     def local_path(self) -> Path:
@@ -97,7 +102,10 @@ def load_registry(path=None) -> dict[str, RegistryEntry]:
             raise ValueError(f"{path}: entry {e['name']!r} has kind {e['kind']!r}, expected one of {KINDS}")
         if e["name"] in out:
             raise ValueError(f"{path}: dataset name {e['name']!r} appears twice")
-        out[e["name"]] = RegistryEntry(**{k: str(e[k]).strip() for k in REQUIRED_KEYS})
+        split = SplitSpec.from_entry(e["name"], e["split"], path) if e.get("split") is not None else None
+        if split is not None and e["format"] != "humandepth":
+            raise ValueError(f"{path}: split {e['name']!r} must have format humandepth (it is rendered)")
+        out[e["name"]] = RegistryEntry(**{k: str(e[k]).strip() for k in REQUIRED_KEYS}, split=split)
     return out
 
 
