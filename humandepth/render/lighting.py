@@ -248,7 +248,7 @@ class ShadowMap:
 # --- ambient occlusion ---------------------------------------------------------------------------------------
 
 def screen_space_ao(depth: np.ndarray, normal: np.ndarray, K: np.ndarray, size: tuple[int, int],
-                    radius_m: float = 0.12, samples: int = 8, strength: float = 1.5) -> np.ndarray:
+                    radius_m: float = 0.12, samples: int = 6, strength: float = 1.5) -> np.ndarray:
     """(H, W) = ``size`` ambient visibility in [0, 1] from the half-resolution planar ``depth`` (0 = nothing) and
     camera-frame ``normal`` of the even pixels of an (H, W) image with intrinsics ``K``.
 

@@ -79,7 +79,7 @@ def render_photo(person_meshes: list, person_surfaces: list, place, camera: Came
     def sample(pixel, mesh):
         return (mesh < n_person) | ((pixel % w % 2 == 0) & (pixel // w % 2 == 0))
 
-    s = visible_surface(meshes, camera, sample=sample)
+    s = visible_surface(meshes, camera, sample=sample, smooth=[True] * n_person + [False] * (len(meshes) - n_person))
     pix, mesh_of, face, bary = s["pixel"], s["mesh"], s["face"], s["bary"]
     R, t = camera.cam_from_world[:3, :3], camera.cam_from_world[:3, 3]
     world = (s["point"] - t) @ R

@@ -215,7 +215,7 @@ def _background(background, height: int, width: int) -> np.ndarray:
     return bg.astype(np.uint8, copy=True)
 
 
-def visible_surface(meshes, camera: Camera, *, sample=None, normals: bool = True, smooth: bool = True,
+def visible_surface(meshes, camera: Camera, *, sample=None, normals: bool = True, smooth=True,
                     crease_angle_deg: float = 45.0, znear: float | None = None, zfar: float | None = None) -> dict:
     """Rasterised visibility of ``meshes`` (a list of world-frame trimeshes) and the exact surface at pixel centres.
 
@@ -224,7 +224,8 @@ def visible_surface(meshes, camera: Camera, *, sample=None, normals: bool = True
     over the P sampled pixels where the ray meets the face's plane: ``pixel`` (P,) int64 flat index
     ``v * W + u``, ``mesh`` (P,) int64, ``face`` (P,) int64 (of that mesh), ``bary`` (P, 3) float64,
     ``point`` (P, 3) float64 camera-frame hit points (planar depth is ``point[:, 2]``) and, with ``normals``,
-    ``normal`` (P, 3) float64 unit camera-frame normals facing the camera (see :func:`render_mesh`).
+    ``normal`` (P, 3) float64 unit camera-frame normals facing the camera (see :func:`render_mesh`; ``smooth``
+    may be a list with one flag per mesh, False giving face normals).
     """
     rot, trans = camera.cam_from_world[:3, :3], camera.cam_from_world[:3, 3]
     verts = [np.asarray(m.vertices, np.float64) @ rot.T + trans for m in meshes]
@@ -254,13 +255,18 @@ def visible_surface(meshes, camera: Camera, *, sample=None, normals: bool = True
     n = None
     if normals:
         face_n = _normalise(_cross(e1, e2))
-        if smooth:
-            vn = np.concatenate([vertex_normals(m.vertices, m.faces) @ rot.T for m in meshes])
-            n = _normalise(np.einsum("pk,pkj->pj", bary, vn[all_faces[gid]]))
-            crease = np.abs(_dot(n, face_n)) < np.cos(np.radians(crease_angle_deg))
-            n[crease] = face_n[crease] * np.sign(_dot(n[crease], face_n[crease]) + 1e-30)[:, None]
-        else:
-            n = face_n
+        flags = np.broadcast_to(np.asarray(smooth, bool), (len(meshes),))
+        n = face_n
+        if flags.any():
+            vn = np.concatenate([vertex_normals(m.vertices, m.faces) @ rot.T if f else np.zeros((len(m.vertices), 3))
+                                 for m, f in zip(meshes, flags, strict=True)])
+            sm = flags[mesh_of]
+            ns = _normalise(np.einsum("pk,pkj->pj", bary[sm], vn[all_faces[gid[sm]]]))
+            fs = face_n[sm]
+            crease = np.abs(_dot(ns, fs)) < np.cos(np.radians(crease_angle_deg))
+            ns[crease] = fs[crease] * np.sign(_dot(ns[crease], fs[crease]) + 1e-30)[:, None]
+            n = face_n.copy()
+            n[sm] = ns
         n[_dot(n, rays) > 0] *= -1
     keep = ok & np.isfinite(t)
     if not keep.all():

@@ -176,7 +176,7 @@ def eyeballs(body, face: dict):
     head = body.vertex_parts == PART["head"]
     R, t = rigid_fit(body.rest_vertices[head], body.vertices[head])
     meshes, gazes, centres = [], [], []
-    sphere = trimesh.creation.icosphere(subdivisions=2, radius=1.0)
+    sphere = trimesh.creation.icosphere(subdivisions=1, radius=1.0)  # 80 faces: an eye is a few pixels
     forward = R @ np.array([0.0, 0.0, 1.0])
     radius = 0.0
     for sign in (1.0, -1.0):
