@@ -326,7 +326,7 @@ def _push_out(scene, body: BodyInstance, points: np.ndarray, clearance: float, d
 
     An inside point first moves to ``clearance`` outside the closest body point (along the smooth surface
     normal there; skipped with ``project=False``, which keeps a shoe's rounded toe box from taking the toes'
-    shape); points that does not free are marched along ``directions`` (unit, outward; P x 3) in 3 mm
+    shape); points that does not free are marched along ``directions`` (unit, outward; P x 3) in 4 mm
     steps, up to 4 cm.  Returns ``(points, inside, moved)``: the points, the (P,) bool of those still inside,
     and how many had to move.
     """
@@ -341,8 +341,8 @@ def _push_out(scene, body: BodyInstance, points: np.ndarray, clearance: float, d
         still, (c, n) = _inside(scene, body, points[idx])
         closest[idx], normal[idx] = c, n
         idx = idx[still]
-    if idx.size:  # all 13 steps of every stuck point in one query; each takes its first free step
-        steps = 0.003 * np.arange(1, 14)
+    if idx.size:  # all steps of every stuck point in one query; each takes its first free step
+        steps = 0.004 * np.arange(1, 11)
         cand = points[idx][None] + steps[:, None, None] * directions[idx][None]
         free = ~_inside(scene, body, cand.reshape(-1, 3))[0].reshape(len(steps), len(idx))
         first = np.argmax(free, axis=0)
@@ -415,14 +415,15 @@ def spread_under(dense: DenseBody) -> None:
 def offset_shell(dense: DenseBody, body: BodyInstance, scene, spec: dict, used: np.ndarray, f: np.ndarray,
                  bedges: np.ndarray, extra: np.ndarray, thickness: float, rgb: np.ndarray,
                  extra_dir: np.ndarray | None = None, smooth: int = 0, normals: np.ndarray | None = None,
-                 pinned: np.ndarray | None = None) -> Garment:
+                 pinned: np.ndarray | None = None, check: bool = True) -> Garment:
     """A garment over the dense vertices ``used`` (faces ``f``): pushed out along the body normal by what is
     worn underneath + clearance + ``thickness``, then by ``extra`` (per vertex, >= 0) along the normal or the
     unit ``extra_dir`` (N, 3), with a wall at every opening down to the layer underneath, moved out of the body
     where needed (:func:`_push_out`); ``rgb`` (N, 3) sRGB per used vertex (walls get 85 %).  ``smooth``:
     Laplacian smoothing iterations of the outer surface (the opening and the ``pinned`` vertices stay put),
     e.g. to round a shoe over the toes.  ``normals``: (N, 3) unit directions to use instead of the body's
-    vertex normals.  Updates ``dense.under``."""
+    vertex normals.  ``check=False`` skips the inside-the-body test (for a shell over a convex part, such as
+    hair over the scalp, which the offset alone keeps outside).  Updates ``dense.under``."""
     x, n = dense.vertices[used], dense.normals[used] if normals is None else normals
     base = dense.under[used] + (CLEARANCE if not dense.under[used].any() else LAYER_GAP) + thickness
     outer = x + n * base[:, None] + (n if extra_dir is None else extra_dir) * extra[:, None]
@@ -441,7 +442,10 @@ def offset_shell(dense: DenseBody, body: BodyInstance, scene, spec: dict, used: 
             outer += n * np.maximum(below, 0.0)[:, None]
     verts, faces_all, wall_src = _add_hem_walls(outer, f, x + n * (base - thickness)[:, None], bedges)
     directions = np.concatenate([n, n[wall_src]])
-    verts, inside, moved = _push_out(scene, body, verts, CLEARANCE, directions, project=not smooth)
+    if check:
+        verts, inside, moved = _push_out(scene, body, verts, CLEARANCE, directions, project=not smooth)
+    else:
+        inside, moved = np.zeros(len(verts), bool), 0
     d_eff = np.einsum("ij,ij->i", verts[: len(used)] - x, n)
     dense.under[used] = np.maximum(dense.under[used], d_eff)
     labels = dense.parts[used]

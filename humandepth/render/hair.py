@@ -216,7 +216,7 @@ def build_hair(dense, body, spec: dict, scene):
     fine = value_noise(psi * 90 / np.pi, phi * 5, spec["seed"])
     rgb = _colour_rgb(spec, len(used)) * (0.75 + 0.25 * groove + 0.25 * fine)[:, None]
     shell = offset_shell(dense, body, scene, spec_shell, used, f, bedges, thick * 0.6 + relief,
-                         thick * 0.4 + 1e-4, rgb)
+                         thick * 0.4 + 1e-4, rgb, check=False)  # outward over the skull: never inside
     verts, faces = np.asarray(shell.mesh.vertices), np.asarray(shell.mesh.faces)
     colours = np.asarray(shell.mesh.visual.vertex_colors)[:, :3] / 255.0
     rest_all = shell.rest
