@@ -325,25 +325,34 @@ def outdoor(rng: np.random.Generator, camera_pos: np.ndarray) -> Place:
 
 
 def add_occluder(place: Place, rng: np.random.Generator, camera_pos: np.ndarray) -> None:
-    """Put an object between the camera and the person: a box, table, chair, plant or pillar."""
+    """Put an object between the camera and the person that hides part of them: a box, a table or a chair
+    (the legs and more), or a narrow pillar to one side.  It stands 15-45 % of the way from the person to the
+    camera, so it looks at most about 1.8 times its own size next to the person."""
     cam_xz = camera_pos[[0, 2]]
     dist = np.linalg.norm(cam_xz)
-    t = rng.uniform(0.3, 0.65)
+    t = rng.uniform(0.15, 0.45)
     side = np.array([cam_xz[1], -cam_xz[0]]) / max(dist, 1e-6)
-    pos = cam_xz * t + side * rng.uniform(-0.45, 0.45)
-    if np.linalg.norm(pos) < 0.6 or np.linalg.norm(pos - cam_xz) < 0.5:
-        pos = cam_xz * 0.55
-    kind = str(rng.choice(["boxes", "table", "chair", "plant", "pillar"], p=[0.25, 0.25, 0.2, 0.15, 0.15]))
+    kind = str(rng.choice(["box", "table", "chair", "pillar"], p=[0.3, 0.3, 0.2, 0.2]))
+    offset = rng.uniform(-0.35, 0.35) if kind != "pillar" else rng.choice([-1.0, 1.0]) * rng.uniform(0.15, 0.4)
+    pos = cam_xz * t + side * offset
+    if np.linalg.norm(pos) < 0.45 or np.linalg.norm(pos - cam_xz) < 0.5:
+        pos = cam_xz * 0.4
     yaw = rng.uniform(-np.pi, np.pi)
+    seed = int(rng.integers(2**31))
     if kind == "pillar":
-        w = rng.uniform(0.15, 0.4)
+        w = rng.uniform(0.12, 0.3)
         colour = hsv(rng.random(), rng.uniform(0, 0.3), rng.uniform(0.3, 0.95))
-        place.add(box([pos[0], 1.5, pos[1]], [w, 3.0, w], yaw), solid("pillar", colour, 0.05, 10,
-                                                                      seed=int(rng.integers(2**31))),
+        place.add(box([pos[0], 1.5, pos[1]], [w, 3.0, w], yaw), solid("pillar", colour, 0.05, 10, seed=seed),
                   "pillar", occluder=True)
+    elif kind == "box":
+        size = [rng.uniform(0.3, 0.6), rng.uniform(0.3, 0.6), rng.uniform(0.3, 0.5)]
+        colour = hsv(rng.uniform(0.07, 0.1), rng.uniform(0.35, 0.55), rng.uniform(0.5, 0.75)) if rng.random() < 0.6 \
+            else hsv(rng.random(), rng.uniform(0, 0.5), rng.uniform(0.2, 0.9))
+        place.add(box([pos[0], size[1] / 2, pos[1]], size, yaw), solid("box", colour, 0.03, 8, 0.05, seed, 0.1),
+                  "box", occluder=True)
     else:
         furniture(place, rng, kind, pos, yaw, occluder=True)
-    place.params["occluder"] = {"kind": kind, "position_m": rounded(pos)}
+    place.params["occluder"] = {"kind": kind, "position_m": rounded(pos), "fraction_to_camera": rounded(t)}
 
 
 def list_background_images(folder) -> list[Path]:
