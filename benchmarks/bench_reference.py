@@ -4,21 +4,26 @@ Prints one line per config: parameters, weight size, training img/s (stage-1 and
 batch from the preset unless --batch-size) and inference ms per image (batch 1, the whole network with
 the Tang refinement layer, at the config's input size).  The inputs are an analytic rippled ellipsoid
 (exact depth, base/detail, normals, parts, joints) cropped by the training pipeline, so the data path is
-the real one but no dataset is read.  CPU by default; --device cuda uses bfloat16 autocast for training.
+the real one but no dataset is read.  Training runs as `baselines train` does: channels_last, bfloat16 autocast
+where the device computes bf16 natively (CUDA; CPUs with AVX512-BF16/AMX); inference in float32.
 
     python benchmarks/bench_reference.py                    # small and paper on the CPU
-    python benchmarks/bench_reference.py --configs small --steps 10 --threads 1
+    python benchmarks/bench_reference.py --configs small --steps 10 --threads 2
+    python benchmarks/bench_reference.py --configs small --slow --model-set prior_channels=0   # the old path
+    python benchmarks/bench_reference.py --configs paper --device cuda --batch-size 32
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 import numpy as np
 import torch
 
-from humandepth.baselines.reference.config import preset
+from humandepth.baselines.reference.config import ModelConfig, preset
+from humandepth.baselines.reference.devices import autocast_dtype
 from humandepth.baselines.reference.losses import compute_losses
 from humandepth.baselines.reference.model import ReferenceNet, count_parameters
 from humandepth.baselines.reference.targets import make_item
@@ -47,22 +52,29 @@ def analytic_sample(size: int = 256, seed: int = 0) -> Sample:
                   joints2d=j2d.astype(np.float32), joints3d=j3d.astype(np.float32), camera=cam)
 
 
-def bench(config: str, steps: int, reps: int, batch_size: int | None, device: torch.device) -> dict:
+def bench(config: str, steps: int, reps: int, batch_size: int | None, device: torch.device, fast: bool = True,
+          model_overrides: dict | None = None) -> dict:
+    """Training img/s and inference ms of ``config``; ``fast`` False turns off bf16 autocast and channels_last
+    (the training path before 2026-12-07), for a before/after comparison on the same machine."""
     mcfg, tcfg = preset(config)
+    if model_overrides:
+        mcfg = ModelConfig.from_dict({**mcfg.to_dict(), **model_overrides})
     bs = batch_size or tcfg.batch_size
     torch.manual_seed(0)
-    model = ReferenceNet(mcfg).to(device)
+    layout = torch.channels_last if fast else torch.contiguous_format
+    model = ReferenceNet(mcfg).to(device, memory_format=layout)
     sample = analytic_sample()
     t0 = time.perf_counter()
     items = [make_item(sample, mcfg, rng=np.random.default_rng(i), jitter=tcfg.jitter,
                        background_prob=tcfg.background_prob, crop_jitter=tcfg.crop_jitter) for i in range(bs)]
     item_ms = (time.perf_counter() - t0) / bs * 1e3
     batch = {k: torch.stack([it[k] for it in items]).to(device) for k in items[0]}
+    batch["rgb"] = batch["rgb"].contiguous(memory_format=layout)
     opt = torch.optim.RMSprop(model.parameters(), lr=tcfg.lr, alpha=tcfg.rmsprop_alpha, eps=tcfg.rmsprop_eps)
-    amp = device.type == "cuda"
+    amp_dtype = autocast_dtype(device) if fast else None
 
     def step(stage: int) -> None:
-        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=amp):
+        with torch.autocast(device_type=device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
             out = model(batch["rgb"], mask=batch["mask"], refinement="none", detach_priors=stage == 1)
         loss = compute_losses(out, batch, tcfg, stage, mcfg.two_branch)["total"]
         opt.zero_grad(set_to_none=True)
@@ -96,7 +108,9 @@ def bench(config: str, steps: int, reps: int, batch_size: int | None, device: to
             inf.append(time.perf_counter() - t)
     n = count_parameters(model)
     return {"config": config, "input": mcfg.input_size, "params_M": n / 1e6, "weights_MB": n * 4 / 2**20,
-            "batch": bs, "train_img_s": train_ips, "infer_ms": float(np.median(inf)) * 1e3, "item_ms": item_ms}
+            "batch": bs, "train_img_s": train_ips, "infer_ms": float(np.median(inf)) * 1e3, "item_ms": item_ms,
+            "mode": (f"{str(amp_dtype).removeprefix('torch.') if amp_dtype else 'float32'}, channels_last" if fast
+                     else "float32, NCHW")}
 
 
 def main() -> None:
@@ -107,17 +121,22 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, help="training batch (default: the preset's)")
     ap.add_argument("--threads", type=int, help="torch CPU threads")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--slow", action="store_true",
+                    help="float32 and NCHW, no autocast: the training path before 2026-12-07 (for before/after)")
+    ap.add_argument("--model-set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a ModelConfig field, e.g. prior_channels=0 (repeatable; JSON values)")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     dev = torch.device(args.device)
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     print(f"reference network speed on {name} (torch {torch.__version__})")
+    overrides = {k: json.loads(v) for k, _, v in (m.partition("=") for m in args.model_set)}
     for config in args.configs:
-        r = bench(config, args.steps, args.reps, args.batch_size, dev)
+        r = bench(config, args.steps, args.reps, args.batch_size, dev, fast=not args.slow, model_overrides=overrides)
         print(f"{r['config']:>5}: input {r['input']}px  {r['params_M']:.2f} M params ({r['weights_MB']:.1f} MB fp32)  "
-              f"train {r['train_img_s']:.2f} img/s (batch {r['batch']}, targets {r['item_ms']:.1f} ms/img)  "
-              f"inference {r['infer_ms']:.1f} ms/image", flush=True)
+              f"train {r['train_img_s']:.2f} img/s (batch {r['batch']}, {r['mode']}, targets {r['item_ms']:.1f} "
+              f"ms/img)  inference {r['infer_ms']:.1f} ms/image (float32)", flush=True)
 
 
 if __name__ == "__main__":

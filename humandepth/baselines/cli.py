@@ -44,9 +44,10 @@ def register(sub) -> None:
                    "(default x,-y,-z: right, up, towards the camera)")
     m.add_argument("--device", choices=("cpu", "cuda"), help="where the model runs (default: CUDA when available)")
     p.set_defaults(func=_run)
-    from humandepth.baselines.reference.cli import register_train
+    from humandepth.baselines.reference.cli import register_pack, register_train
 
     register_train(bsub)
+    register_pack(bsub)
 
 
 def _list(args) -> int:

@@ -29,7 +29,6 @@ from pathlib import Path
 
 import h5py
 import numpy as np
-import pandas as pd
 
 from humandepth.data.base_detail import DEFAULT_FILTER
 from humandepth.data.camera import Camera
@@ -363,6 +362,8 @@ class DatasetWriter:
                 rows.append({"id": sid, "shard": f"{SHARD_DIR}/{name}", "row": row, **_scalar_attrs(meta)})
         if not rows:
             raise ValueError(f"no samples were written to {self.root}")
+        import pandas as pd  # imported here: reading shards needs only h5py (a training machine may lack pandas)
+
         index = pd.DataFrame(rows)
         index.to_csv(self.root / INDEX_NAME, index=False)
         h, w = self._resolution
@@ -457,6 +458,8 @@ class HumanDepthDataset(DepthDataset):
         index_path = self.root / self.card.get("index", INDEX_NAME)
         if not index_path.is_file():
             raise FileNotFoundError(f"{self.root}: the index table {index_path.name} is missing")
+        import pandas as pd
+
         self.index = pd.read_csv(index_path, dtype={"id": str, "shard": str})
         self.index = self.index.sort_values("id", kind="stable").reset_index(drop=True)
         self._ids = self.index["id"].tolist()

@@ -53,9 +53,68 @@ def register_train(subparsers) -> None:
     p.add_argument("--micro-batches", type=int, default=1, metavar="M",
                    help="split each batch into M parts with averaged gradients: the one-process equivalent of an "
                    "M-rank --ddp run (default 1)")
+    p.add_argument("--compile", action="store_true", help="run the network through torch.compile (GPU training)")
+    p.add_argument("--budget-s", type=float, metavar="SECONDS",
+                   help="finish within this wall-clock budget: a few calibration steps time the network, then both "
+                   "stages are scaled (ratio kept) to fit; config.json records the fitted step counts")
+    p.add_argument("--chunk-mb", type=float, metavar="MB",
+                   help="write the weights as model.safetensors.000, .001, ... of at most MB mebibytes each (for "
+                   "channels that cap file sizes; loading joins them)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
                    help="any other TrainConfig field, e.g. --set w_base_ce=1.0 (repeatable; see docs/reference.md)")
     p.set_defaults(func=_train)
+
+
+PACK_EPILOG = """examples:
+  humandepth render --out data/crops --count 2000 --seed 1 --crop tang2019 --workers 2
+  humandepth baselines pack reference --data data/crops --out packs/crops-154 --side 154
+  humandepth baselines train reference --data packs/crops-154 --out ckpt/ref-small
+
+A pack holds each sample's person crop (widened by --margin of its side) as a JPEG, 16-bit depth / detail PNGs and
+an 8-bit part PNG, plus one arrays.npz (crop intrinsics, joints, median depth) and pack.json, written last.  It
+reads with numpy and Pillow alone: the way to move a corpus to a training machine (docs/reference.md).  The
+default side is the network input of --config plus the margin: 154 px for small, 308 for paper.
+"""
+
+
+def register_pack(subparsers) -> None:
+    """Add ``pack`` to the ``humandepth baselines`` subcommands."""
+    p = subparsers.add_parser(
+        "pack", help="write a compact training pack of a dataset's person crops (for training elsewhere)",
+        description="Write a training pack: every sample's person crop in small JPEG/PNG files that the reference "
+        "network's training reads with numpy and Pillow only.",
+        epilog=PACK_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("name", choices=["reference"], help="the trainable baseline")
+    p.add_argument("--data", required=True, help="source dataset: path or registered name (humandepth format, with "
+                   "depth_detail, parts, joints2d/joints3d and camera)")
+    p.add_argument("--out", required=True, help="pack folder to write")
+    p.add_argument("--config", default="small", choices=["small", "paper"],
+                   help="the network the pack is for; sets the default --side (default small)")
+    p.add_argument("--side", type=int, help="crop side in pixels (default: input size of --config x (1 + 2 margin))")
+    p.add_argument("--margin", type=float, default=None, help="widening of the person box on every side, as a "
+                   "fraction of its side (default 0.1)")
+    p.add_argument("--count", type=int, help="pack only the first COUNT samples (default: all)")
+    p.add_argument("--overwrite", action="store_true", help="replace a finished pack at --out")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.set_defaults(func=_pack)
+
+
+def _pack(args) -> int:
+    from humandepth.baselines.reference.config import preset
+    from humandepth.baselines.reference.pack import DEFAULT_MARGIN, pack_dataset
+
+    margin = DEFAULT_MARGIN if args.margin is None else args.margin
+    if not 0 <= margin <= 1:
+        raise ValueError(f"--margin must be in [0, 1], got {margin}")
+    side = args.side or int(round(preset(args.config)[0].input_size * (1 + 2 * margin)))
+    if side < 16:
+        raise ValueError(f"--side must be at least 16 pixels, got {side}")
+    if args.count is not None and args.count < 1:
+        raise ValueError(f"--count must be >= 1, got {args.count}")
+    out = pack_dataset(args.data, args.out, side=side, margin=margin, count=args.count, overwrite=args.overwrite,
+                       quiet=args.quiet)
+    print(f"wrote training pack {out}")
+    return 0
 
 
 def _command_line(args) -> str:
@@ -63,7 +122,7 @@ def _command_line(args) -> str:
     parts = ["humandepth", "baselines", "train", "reference", "--data", str(args.data), "--config", args.config,
              "--variant", args.variant, "--out", str(args.out)]
     for name in ("seed", "stage1_steps", "stage2_steps", "batch_size", "lr", "log_every", "checkpoint_every",
-                 "device", "workers", "threads"):
+                 "device", "workers", "threads", "budget_s", "chunk_mb"):
         value = getattr(args, name)
         if value is not None and not (name == "workers" and value == 0):
             parts += [f"--{name.replace('_', '-')}", str(value)]
@@ -71,6 +130,8 @@ def _command_line(args) -> str:
         parts += ["--micro-batches", str(args.micro_batches)]
     if getattr(args, "ddp", False):
         parts.append("--ddp")
+    if getattr(args, "compile", False):
+        parts.append("--compile")
     for setting in args.settings:
         parts += ["--set", setting]
     return " ".join(shlex.quote(p) for p in parts)
@@ -106,8 +167,10 @@ def parse_settings(settings: list[str]) -> dict:
 def _train(args) -> int:
     import torch
 
-    from humandepth.baselines.reference.train import train
+    from humandepth.baselines.reference.train import RunOptions, train
 
+    if args.threads is not None and args.threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {args.threads}")
     if args.threads:
         torch.set_num_threads(args.threads)
     overrides = {k: v for k, v in {
@@ -117,10 +180,16 @@ def _train(args) -> int:
     overrides = {**parse_settings(args.settings), **overrides}  # TrainConfig checks their values
     if args.max_steps is not None and args.max_steps < 1:
         raise ValueError(f"--max-steps must be >= 1, got {args.max_steps}")
+    if args.chunk_mb is not None and args.chunk_mb <= 0:
+        raise ValueError(f"--chunk-mb must be > 0, got {args.chunk_mb}")
+    if args.workers < 0:
+        raise ValueError(f"--workers must be >= 0, got {args.workers}")
+    options = RunOptions(compile=args.compile, budget_s=args.budget_s,
+                         chunk_bytes=int(args.chunk_mb * 2**20) if args.chunk_mb else None)
     command = _command_line(args)
     out = train(args.data, args.out, config=args.config, variant=args.variant, resume=args.resume,
                 overrides=overrides, device=args.device, workers=args.workers, command=command,
-                max_steps=args.max_steps, ddp=args.ddp, micro_batches=args.micro_batches)
+                max_steps=args.max_steps, ddp=args.ddp, micro_batches=args.micro_batches, options=options)
     if not args.ddp or int(os.environ.get("RANK", "0")) == 0:
         print(f"wrote checkpoint {out}")
     return 0

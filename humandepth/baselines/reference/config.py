@@ -64,6 +64,14 @@ class ModelConfig:
         normal_widths: Normal-Net channels per scale, stem first then one per downsampling
             (paper: 64, 64, 128, 128, 256, 256).
         architecture: ``full`` | ``single-branch`` | ``no-priors`` (see the module docstring).
+        norm: ``batch`` (BatchNorm, the authors') or ``group`` (GroupNorm: per-image statistics, see blocks.py).
+        prior_channels: 0 feeds Depth-Net the 15 + 304 prior logits upsampled to S x S (the authors'); P > 0 first
+            projects them to P channels with a 1x1 conv at the heatmap resolution, then upsamples (the same kind
+            of linear map as the stem's 7x7 conv over the raw priors, with rank P across the prior channels, at a
+            fraction of the cost: a 1x1 conv commutes with the bilinear upsampling).
+        image_skip: add a full-resolution skip from the RGB input to Depth-Net's last feature map (two 3x3 convs
+            at S x S).  The authors' Depth-Net starts with a stride-2 stem, so its heads see the image only
+            through half-resolution features; the detail branch needs the image's finest shading.
     """
 
     input_size: int = 256
@@ -74,8 +82,15 @@ class ModelConfig:
     depth_levels: int = 5
     normal_widths: tuple[int, ...] = (64, 64, 128, 128, 256, 256)
     architecture: str = "full"
+    norm: str = "batch"
+    prior_channels: int = 0
+    image_skip: bool = False
 
     def __post_init__(self):
+        if self.prior_channels < 0:
+            raise ValueError(f"prior_channels must be >= 0, got {self.prior_channels}")
+        if self.norm not in ("batch", "group"):
+            raise ValueError(f"norm must be batch or group, got {self.norm!r}")
         if self.architecture not in ("full", "single-branch", "no-priors"):
             raise ValueError(f"architecture must be full, single-branch or no-priors, got {self.architecture!r}")
         if self.input_size % (2 ** (self.depth_levels + 1)) or self.input_size % (4 * 2**self.hg_levels):
@@ -98,7 +113,9 @@ class ModelConfig:
 
     @property
     def depth_input_channels(self) -> int:
-        return 3 + (N_PARTS + N_JOINTS * JOINT_BINS if self.uses_priors else 0)
+        if not self.uses_priors:
+            return 3
+        return 3 + (self.prior_channels or N_PARTS + N_JOINTS * JOINT_BINS)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -142,7 +159,8 @@ class TrainConfig:
         crop_jitter: random scale/shift of the person box, as a fraction of its side.
         seed: seeds the model initialisation, the data order and every augmentation.
         log_every, checkpoint_every: steps between progress lines / checkpoints.
-        amp: mixed precision (bfloat16 autocast) when training on a CUDA device.
+        amp: bfloat16 autocast where the device computes bf16 natively (CUDA; CPUs with AVX512-BF16 or AMX, see
+            devices.py); float32 elsewhere.
     """
 
     batch_size: int = 4

@@ -56,7 +56,7 @@ def skeleton_losses(volumes: list[torch.Tensor], joints_pred: torch.Tensor, batc
     target = gaussian_volumes(batch["joints"], h)
     ce = volumes[0].new_zeros(())
     for v in volumes:
-        logp = torch.log_softmax(v.float().view(v.shape[0], N_JOINTS, -1), dim=-1)
+        logp = torch.log_softmax(v.float().reshape(v.shape[0], N_JOINTS, -1), dim=-1)
         ce = ce + (-(target * logp).sum(-1) * valid).sum() / nvalid
     scale = torch.tensor([h, h, JOINT_BINS], dtype=torch.float32, device=joints_pred.device)
     l1 = ((joints_pred - batch["joints"]).abs() / scale).sum(-1)

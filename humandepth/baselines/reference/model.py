@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from humandepth.baselines.reference.config import ModelConfig
+from humandepth.baselines.reference.config import JOINT_BINS, N_JOINTS, N_PARTS, ModelConfig
 from humandepth.baselines.reference.refine import refine
 from humandepth.baselines.reference.subnets import DepthNet, NormalNet, SegmentationNet, SkeletonNet, soft_argmax_joints
 
@@ -33,6 +33,9 @@ class ReferenceNet(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.skeleton = SkeletonNet(cfg) if cfg.uses_priors else None
+        # optional 1x1 projection of the 15 + 304 prior logits at the heatmap resolution (ModelConfig.prior_channels)
+        self.prior_projection = (nn.Conv2d(N_PARTS + N_JOINTS * JOINT_BINS, cfg.prior_channels, 1)
+                                 if cfg.uses_priors and cfg.prior_channels else None)
         self.segmentation = SegmentationNet(cfg)
         self.depth = DepthNet(cfg)
         self.normal = NormalNet(cfg)
@@ -57,9 +60,12 @@ class ReferenceNet(nn.Module):
             volumes, _ = self.skeleton(x)
             out["joint_volumes"] = volumes
             out["joints"] = soft_argmax_joints(volumes[-1])
-            priors = [F.interpolate(part_logits[-1], size=(s, s), mode="bilinear", align_corners=False),
-                      F.interpolate(volumes[-1], size=(s, s), mode="bilinear", align_corners=False)]
-            depth_in += [p.detach() if detach_priors else p for p in priors]
+            priors = torch.cat([part_logits[-1], volumes[-1]], dim=1)
+            if detach_priors:
+                priors = priors.detach()
+            if self.prior_projection is not None:
+                priors = self.prior_projection(priors)
+            depth_in.append(F.interpolate(priors, size=(s, s), mode="bilinear", align_corners=False))
         if mask is None:
             fg = (part_logits[-1].argmax(dim=1, keepdim=True) != 0).float()
             mask = F.interpolate(fg, size=(s, s), mode="nearest") > 0.5

@@ -17,16 +17,16 @@ Normals are unit vectors in the camera frame facing the camera, (0, 0, 0) where 
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
-from humandepth.baselines.reference.checkpoint import load_checkpoint
+from humandepth.baselines.reference.checkpoint import has_weights, load_checkpoint, weights_bytes
 from humandepth.baselines.reference.config import ARCHITECTURE_OF, BACKGROUND_DEPTH, REFINEMENT_OF, VARIANTS
 from humandepth.baselines.reference.crop import crop_image, person_box, uncrop
-from humandepth.data.store import sha256_file
 
 SHIPPED = Path(__file__).resolve().parent / "checkpoints" / "small"
 # architecture -> its shipped checkpoint folder, beside SHIPPED
@@ -84,7 +84,7 @@ class ReferenceBaseline:
             raise ValueError(f"unknown crop source {crop!r}; choose one of {', '.join(CROPS)}")
         if checkpoint is None:
             checkpoint = default_checkpoint(variant)
-            if checkpoint is None or not (checkpoint / "model.safetensors").is_file():
+            if checkpoint is None or not has_weights(checkpoint):
                 arch = ARCHITECTURE_OF[variant]
                 where = "none ships with the package" if checkpoint is None else f"none found at {checkpoint}"
                 raise FileNotFoundError(
@@ -94,7 +94,7 @@ class ReferenceBaseline:
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model, self.config = load_checkpoint(checkpoint, self.device)
         # recorded in predictions files, so a rerun can tell predictions of other weights (e.g. an upgrade)
-        self.weights_sha256 = sha256_file(Path(checkpoint) / "model.safetensors")
+        self.weights_sha256 = hashlib.sha256(weights_bytes(checkpoint)).hexdigest()
         arch = self.model.cfg.architecture
         if ARCHITECTURE_OF[variant] != arch:
             raise ValueError(f"variant {variant!r} needs a checkpoint trained as {ARCHITECTURE_OF[variant]!r}, but "

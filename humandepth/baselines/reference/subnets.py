@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from humandepth.baselines.reference.blocks import ConvBnRelu, Residual, StackedHourglass
+from humandepth.baselines.reference.blocks import ConvBnRelu, Residual, StackedHourglass, norm2d
 from humandepth.baselines.reference.config import (
     DEPTH_BIN_FIRST,
     DEPTH_BIN_M,
@@ -50,7 +50,7 @@ def soft_argmax_joints(volume_logits: torch.Tensor) -> torch.Tensor:
         0..18 (bin 9 = the pelvis depth; one bin = 0.045 m).
     """
     b, _, h, w = volume_logits.shape
-    v = volume_logits.float().view(b, N_JOINTS, JOINT_BINS * h * w)
+    v = volume_logits.float().reshape(b, N_JOINTS, JOINT_BINS * h * w)
     p = torch.softmax(v, dim=-1).view(b, N_JOINTS, JOINT_BINS, h, w)
     xs = torch.arange(w, device=v.device, dtype=torch.float32)
     ys = torch.arange(h, device=v.device, dtype=torch.float32)
@@ -65,14 +65,14 @@ class SkeletonNet(StackedHourglass):
     """Stacked hourglass predicting 16 joint volumes of 19 depth bins at (S/4, S/4)."""
 
     def __init__(self, cfg: ModelConfig):
-        super().__init__(3, N_JOINTS * JOINT_BINS, cfg.hg_features, cfg.hg_stacks, cfg.hg_levels)
+        super().__init__(3, N_JOINTS * JOINT_BINS, cfg.hg_features, cfg.hg_stacks, cfg.hg_levels, cfg.norm)
 
 
 class SegmentationNet(StackedHourglass):
     """Stacked hourglass predicting 15 part logits (background + 14 parts) at (S/4, S/4)."""
 
     def __init__(self, cfg: ModelConfig):
-        super().__init__(3, N_PARTS, cfg.hg_features, cfg.hg_stacks, cfg.hg_levels)
+        super().__init__(3, N_PARTS, cfg.hg_features, cfg.hg_stacks, cfg.hg_levels, cfg.norm)
 
 
 class EncoderDecoder(nn.Module):
@@ -80,15 +80,15 @@ class EncoderDecoder(nn.Module):
     *additive* residual skips.  (B, widths[0], H, W) -> (B, widths[0], H, W); ``widths[i]`` is the width
     after i downsamplings; two residual blocks at the bottom."""
 
-    def __init__(self, widths: tuple[int, ...]):
+    def __init__(self, widths: tuple[int, ...], norm: str = "batch"):
         super().__init__()
         levels = len(widths) - 1
-        self.skips = nn.ModuleList(Residual(widths[i], widths[i]) for i in range(levels))
+        self.skips = nn.ModuleList(Residual(widths[i], widths[i], norm) for i in range(levels))
         self.downs = nn.ModuleList(nn.Sequential(nn.Conv2d(widths[i], widths[i + 1], 2, stride=2),
-                                                 Residual(widths[i + 1], widths[i + 1])) for i in range(levels))
-        self.bottom = nn.Sequential(Residual(widths[-1], widths[-1]), Residual(widths[-1], widths[-1]))
+                                                 Residual(widths[i + 1], widths[i + 1], norm)) for i in range(levels))
+        self.bottom = nn.Sequential(Residual(widths[-1], widths[-1], norm), Residual(widths[-1], widths[-1], norm))
         self.ups = nn.ModuleList(nn.ConvTranspose2d(widths[i + 1], widths[i], 2, stride=2) for i in range(levels))
-        self.merges = nn.ModuleList(Residual(widths[i], widths[i]) for i in range(levels))
+        self.merges = nn.ModuleList(Residual(widths[i], widths[i], norm) for i in range(levels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         skips = []
@@ -108,23 +108,30 @@ class DepthNet(nn.Module):
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        f = cfg.depth_features
-        self.stem = nn.Sequential(ConvBnRelu(cfg.depth_input_channels, max(f // 2, 8), 7, stride=2),
-                                  Residual(max(f // 2, 8), f))
-        self.trunk = EncoderDecoder((f,) * (cfg.depth_levels + 1))
+        f, nm = cfg.depth_features, cfg.norm
+        self.stem = nn.Sequential(ConvBnRelu(cfg.depth_input_channels, max(f // 2, 8), 7, stride=2, norm=nm),
+                                  Residual(max(f // 2, 8), f, nm))
+        self.trunk = EncoderDecoder((f,) * (cfg.depth_levels + 1), nm)
         self.up = nn.ConvTranspose2d(f, f, 2, stride=2)
-        self.feature = Residual(f, f)
-        self.base_head = nn.Sequential(Residual(f, f), nn.BatchNorm2d(f), nn.ReLU(inplace=True),
+        self.feature = Residual(f, f, nm)
+        # optional full-resolution path from the RGB channels (ModelConfig.image_skip)
+        self.image_skip = (nn.Sequential(ConvBnRelu(3, max(f // 2, 8), 3, norm=nm),
+                                         nn.Conv2d(max(f // 2, 8), f, 3, padding=1))
+                           if cfg.image_skip else None)
+        self.base_head = nn.Sequential(Residual(f, f, nm), norm2d(nm, f), nn.ReLU(inplace=True),
                                        nn.Conv2d(f, DEPTH_BINS, 1))
         self.two_branch = cfg.two_branch
         if self.two_branch:
-            self.detail_head = nn.Sequential(Residual(f, f), nn.BatchNorm2d(f), nn.ReLU(inplace=True),
+            self.detail_head = nn.Sequential(Residual(f, f, nm), norm2d(nm, f), nn.ReLU(inplace=True),
                                              nn.Conv2d(f, 1, 1))
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """(B, C_in, S, S) -> ``base`` (B,1,S,S) m, ``detail`` (B,1,S,S) m (zeros for one branch),
+        """(B, C_in, S, S) (whitened RGB first) -> ``base`` (B,1,S,S) m, ``detail`` (B,1,S,S) m (zeros for one branch),
         ``composed`` = base + detail, ``base_logits`` (B,20,S,S)."""
-        feat = self.feature(self.up(self.trunk(self.stem(x))))
+        up = self.up(self.trunk(self.stem(x)))
+        if self.image_skip is not None:
+            up = up + self.image_skip(x[:, :3])
+        feat = self.feature(up)
         logits = self.base_head(feat)
         base = soft_argmax_depth(logits)
         detail = self.detail_head(feat).float() / 100.0 if self.two_branch else torch.zeros_like(base)
@@ -139,11 +146,11 @@ class NormalNet(nn.Module):
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        w = cfg.normal_widths
-        self.stem = nn.Sequential(ConvBnRelu(4, w[0], 7, stride=2), Residual(w[0], w[0]))
-        self.trunk = EncoderDecoder(tuple(w))
+        w, nm = cfg.normal_widths, cfg.norm
+        self.stem = nn.Sequential(ConvBnRelu(4, w[0], 7, stride=2, norm=nm), Residual(w[0], w[0], nm))
+        self.trunk = EncoderDecoder(tuple(w), nm)
         self.up = nn.ConvTranspose2d(w[0], w[0], 2, stride=2)
-        self.head = nn.Sequential(Residual(w[0], w[0]), nn.BatchNorm2d(w[0]), nn.ReLU(inplace=True),
+        self.head = nn.Sequential(Residual(w[0], w[0], nm), norm2d(nm, w[0]), nn.ReLU(inplace=True),
                                   nn.Conv2d(w[0], 3, 1))
 
     def forward(self, rgb: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

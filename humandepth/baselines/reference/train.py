@@ -28,6 +28,7 @@ import math
 import os
 import sys
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -36,13 +37,14 @@ from torch.utils.data import DataLoader, Dataset
 
 from humandepth.baselines.reference.checkpoint import (
     TRAIN_STATE,
-    WEIGHTS,
+    has_weights,
     load_checkpoint,
     load_train_state,
     read_config,
     save_checkpoint,
 )
 from humandepth.baselines.reference.config import REFINEMENT_OF, ModelConfig, TrainConfig, preset
+from humandepth.baselines.reference.devices import autocast_dtype
 from humandepth.baselines.reference.losses import compute_losses
 from humandepth.baselines.reference.model import ReferenceNet
 from humandepth.baselines.reference.targets import fields_needed, make_item
@@ -53,9 +55,13 @@ LOG_TERMS = ("total", "skeleton_volume", "skeleton_integral", "segmentation", "b
 
 
 def open_training_data(data):
-    """A dataset object from a path / registered name (or the object itself)."""
+    """A dataset object from a path / registered name, a training pack folder (pack.py), or the object itself."""
     if hasattr(data, "ids") and hasattr(data, "get"):
         return data
+    from humandepth.baselines.reference.pack import PackDataset, looks_like_pack
+
+    if looks_like_pack(data):
+        return PackDataset(data)
     from humandepth.data.open import open_dataset
 
     return open_dataset(data)
@@ -144,9 +150,37 @@ def _lr_for(step: int, tcfg: TrainConfig) -> float:
 
 
 def _pick_device(device) -> torch.device:
+    """``device`` as a torch device (None / ``auto``: CUDA when available); ValueError naming ``--device`` when
+    it is not a device name or asks for CUDA that this machine's torch cannot use."""
     if device in (None, "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"--device {device!r} is not a device; use cpu, cuda or cuda:N") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        why = "has no CUDA support" if torch.version.cuda is None else "sees no GPU"
+        raise ValueError(f"--device {device}: this torch ({torch.__version__}) {why}; use --device cpu")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"--device {device}: only {torch.cuda.device_count()} CUDA device(s) are visible")
+    return dev
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a training run executes (not what it learns; recorded in the checkpoint's ``training`` record).
+
+    Attributes:
+        compile: run the network through ``torch.compile`` (kernels fused and tuned for the device).
+        budget_s: a wall-clock budget in seconds for the whole run: a few calibration steps measure the step
+            time, then the stage lengths are scaled (keeping their ratio) so that training ends within the
+            budget; the fitted lengths are what config.json records (so the run is repeatable without it).
+        chunk_bytes: write the weights as chunks of at most this many bytes (checkpoint.py).
+    """
+
+    compile: bool = False
+    budget_s: float | None = None
+    chunk_bytes: int | None = None
 
 
 DDP_ENV = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
@@ -252,15 +286,15 @@ def _dataset_record(dataset) -> dict:
         rec["url"] = dataset.url  # read from object storage through a local mirror (root)
     try:
         rec["checksum"] = dataset.checksum()
-    except (NotImplementedError, OSError, KeyError):
-        pass
+    except NotImplementedError:  # a format without a checksum; a damaged dataset raises, naming the file
+        rec["checksum"] = None
     return rec
 
 
 def train(data, out, config: str = "small", variant: str = "full", resume: bool = False,
           overrides: dict | None = None, model_overrides: dict | None = None, device=None, workers: int = 0,
           command: str = "", log_stream=None, max_steps: int | None = None, ddp: bool = False,
-          micro_batches: int = 1) -> Path:
+          micro_batches: int = 1, options: RunOptions | None = None) -> Path:
     """Train the reference network on ``data`` and write the checkpoint to ``out`` (a directory).
 
     Args:
@@ -278,6 +312,7 @@ def train(data, out, config: str = "small", variant: str = "full", resume: bool 
         micro_batches: split every batch into this many equal parts, forwarded one by one with averaged
             gradients: the single-process equivalent of a ``micro_batches``-rank DDP run (and a way to fit a
             large batch in memory). 1 (default) is the plain single-process step.
+        options: :class:`RunOptions` (torch.compile, a wall-clock budget, chunked weights).
     Returns:
         the checkpoint directory.
     """
@@ -297,6 +332,17 @@ def train(data, out, config: str = "small", variant: str = "full", resume: bool 
         raise ValueError(f"--micro-batches {micro_batches} must be >= 1 and divide the batch size {tcfg.batch_size}")
     if ddp and micro_batches > 1:
         raise ValueError("--micro-batches emulates DDP ranks in one process; do not combine it with --ddp")
+    options = options or RunOptions()
+    if options.budget_s is not None:
+        if options.budget_s <= 0:
+            raise ValueError(f"--budget-s must be > 0, got {options.budget_s}")
+        if resume or ddp or max_steps is not None:
+            raise ValueError("--budget-s fits the run's length when it starts; do not combine it with --resume, "
+                             "--ddp or --max-steps")
+    if options.chunk_bytes is not None and options.chunk_bytes < 1024:
+        raise ValueError(f"--chunk-mb must be at least 0.001 (1 KiB), got {options.chunk_bytes} bytes")
+    if resume and not has_weights(out):
+        raise FileNotFoundError(f"--resume: {out} holds no checkpoint to continue; drop --resume to start a new run")
     if ddp:
         dev, ranks = _ddp_setup(device)
         if tcfg.batch_size % ranks.world_size:
@@ -305,17 +351,18 @@ def train(data, out, config: str = "small", variant: str = "full", resume: bool 
                              f"{ranks.world_size} DDP ranks")
         try:
             return _train(data, out, config, variant, resume, mcfg, tcfg, dev, workers, command,
-                          log_stream if ranks.main else None, max_steps, ranks, 1)
+                          log_stream if ranks.main else None, max_steps, ranks, 1, options)
         finally:
             ranks.close()
     return _train(data, out, config, variant, resume, mcfg, tcfg, _pick_device(device), workers, command, log_stream,
-                  max_steps, _Ranks(), micro_batches)
+                  max_steps, _Ranks(), micro_batches, options)
 
 
 def _train(data, out: Path, config: str, variant: str, resume: bool, mcfg: ModelConfig, tcfg: TrainConfig,
            dev: torch.device, workers: int, command: str, log_stream, max_steps: int | None, ranks: _Ranks,
-           micro: int) -> Path:
+           micro: int, options: RunOptions) -> Path:
     """The training run of :func:`train` (one rank of ``ranks``; ``log_stream`` None: print nothing)."""
+    t_start = time.perf_counter()
     first_on_node = int(os.environ.get("LOCAL_RANK", 0)) == 0
     if ranks.world_size > 1 and not first_on_node:
         _barrier()  # local rank 0 opens first: a dataset in object storage is fetched once per node
@@ -329,7 +376,7 @@ def _train(data, out: Path, config: str, variant: str, resume: bool, mcfg: Model
     model = ReferenceNet(mcfg)
     start = 0
     train_state = None
-    if (out / WEIGHTS).exists():
+    if has_weights(out):
         if not resume:
             raise FileExistsError(f"{out} already holds a checkpoint; pass --resume to continue it or choose another "
                                   f"--out")
@@ -342,7 +389,7 @@ def _train(data, out: Path, config: str, variant: str, resume: bool, mcfg: Model
         if train_state is None:
             raise FileNotFoundError(f"{out} lacks {TRAIN_STATE}; it is a shipped checkpoint and cannot be resumed")
         start = int(train_state["step"])
-    model.to(dev).train()
+    model.to(dev, memory_format=torch.channels_last).train()  # NHWC: oneDNN's and cuDNN's fast layout
     opt = torch.optim.RMSprop(model.parameters(), lr=_lr_for(start, tcfg), alpha=tcfg.rmsprop_alpha,
                               eps=tcfg.rmsprop_eps, weight_decay=tcfg.weight_decay)
     if train_state is not None:
@@ -356,9 +403,6 @@ def _train(data, out: Path, config: str, variant: str, resume: bool, mcfg: Model
                     "per_rank_batch": tcfg.batch_size // ranks.world_size}
     elif micro > 1:
         parallel = {"micro_batches": micro}
-    if ranks.main:
-        out.mkdir(parents=True, exist_ok=True)
-        _prepare_log(out / LOG, start)
     if start >= total:
         if log_stream is not None:
             print(f"reference: {out} already finished {total} steps", file=log_stream)
@@ -366,17 +410,21 @@ def _train(data, out: Path, config: str, variant: str, resume: bool, mcfg: Model
 
     items = TrainingItems(dataset, mcfg, tcfg)
     schedule = StepSchedule(len(items), tcfg.seed)
-    loader = DataLoader(items, batch_sampler=_Batches(schedule, tcfg.batch_size, start, stop, ranks.rank,
-                                                      ranks.world_size),
-                        num_workers=workers, persistent_workers=False)
     net = model
     if ranks.backend:
         from torch.nn.parallel import DistributedDataParallel
 
         # broadcasts rank 0's weights and buffers now, averages gradients in backward
         net = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
-    use_amp = tcfg.amp and dev.type == "cuda"
-    t_run = time.perf_counter()
+    if options.compile:
+        net = torch.compile(net)
+    amp_dtype = autocast_dtype(dev) if tcfg.amp else None
+
+    def loader_for(first: int, last: int) -> DataLoader:
+        return DataLoader(items, batch_sampler=_Batches(schedule, tcfg.batch_size, first, last, ranks.rank,
+                                                        ranks.world_size),
+                          num_workers=workers, persistent_workers=False, pin_memory=dev.type == "cuda")
+
     t_win, imgs_win = time.perf_counter(), 0
     step = start
     sums: dict[str, float] = {}
@@ -388,18 +436,35 @@ def _train(data, out: Path, config: str, variant: str, resume: bool, mcfg: Model
         record["training"] = {"step": step, "stage": 1 if step <= tcfg.stage1_steps else 2, "total_steps": total,
                               "images_seen": step * tcfg.batch_size, "complete": step >= total,
                               "seed": tcfg.seed, "data": _dataset_record(dataset), "command": command,
-                              "device": str(dev), "torch": torch.__version__}
+                              "device": str(dev), "torch": torch.__version__,
+                              "autocast": str(amp_dtype).removeprefix("torch.") if amp_dtype else "none"}
         if parallel:
             record["training"]["parallel"] = parallel
         state = {"optimizer": opt.state_dict(), "step": torch.tensor(step)}
-        save_checkpoint(out, model, record, train_state=state)
+        save_checkpoint(out, model, record, train_state=state, chunk_bytes=options.chunk_bytes)
 
     def run(chunk: dict, stage: int) -> dict:
         """Forward ``chunk`` through the (DDP-wrapped) network; the loss terms of ``stage``."""
-        with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=use_amp):
-            outputs = net(chunk["rgb"], mask=chunk["mask"], refinement="none", detach_priors=(stage == 1))
+        rgb = chunk["rgb"].contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device_type=dev.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
+            outputs = net(rgb, mask=chunk["mask"], refinement="none", detach_priors=(stage == 1))
         return compute_losses(outputs, chunk, tcfg, stage, mcfg.two_branch)
 
+    if options.budget_s is not None:
+        step_s = _calibrate(model, opt, run, loader_for(0, CALIBRATION_STEPS), dev)
+        tcfg = _fit_to_budget(tcfg, options.budget_s - (time.perf_counter() - t_start), step_s)
+        total = stop = tcfg.stage1_steps + tcfg.stage2_steps
+        record["train"] = tcfg.to_dict()
+        record["budget"] = {"budget_s": options.budget_s, "step_s": {"stage1": step_s[0], "stage2": step_s[1]}}
+        if log_stream is not None:
+            print(f"reference: {step_s[0]:.3f} s per stage-1 step, {step_s[1]:.3f} s per stage-2 step -> "
+                  f"{tcfg.stage1_steps} + {tcfg.stage2_steps} steps fit the {options.budget_s:.0f} s budget",
+                  file=log_stream, flush=True)
+    if ranks.main:
+        out.mkdir(parents=True, exist_ok=True)
+        _prepare_log(out / LOG, start)
+    loader = loader_for(start, stop)
+    t_run = time.perf_counter()
     def log_window(stage: int) -> None:
         nonlocal t_win, imgs_win, sums, counts
         if not counts or not ranks.main:
@@ -444,6 +509,51 @@ def _train(data, out: Path, config: str, variant: str, resume: bool, mcfg: Model
     if ranks.world_size > 1:
         _barrier()  # every rank returns once rank 0's checkpoint is complete
     return out
+
+
+CALIBRATION_STEPS = 8  # for --budget-s: 2 warm-up and 2 timed steps of each stage
+BUDGET_RESERVE = 0.03  # of the budget, kept for the last checkpoint and the process's exit
+
+
+def _calibrate(model, opt, run, batches, dev: torch.device) -> tuple[float, float]:
+    """Seconds per stage-1 and per stage-2 step (each the mean of 2 steps after 2 warm-up steps, which also
+    trigger torch.compile), measured on the run's first batches; the weights, buffers and optimiser state
+    are put back afterwards, so the run itself starts from the same initialisation."""
+    import copy
+
+    saved_model = copy.deepcopy(model.state_dict())
+    saved_opt = copy.deepcopy(opt.state_dict())
+    times = {1: [], 2: []}
+    for k, batch in enumerate(batches):
+        stage = 1 if k < CALIBRATION_STEPS // 2 else 2
+        batch = {key: v.to(dev, non_blocking=True) for key, v in batch.items()}
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
+        t = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        run(batch, stage)["total"].backward()
+        opt.step()
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
+        if k % (CALIBRATION_STEPS // 2) >= 2:
+            times[stage].append(time.perf_counter() - t)
+    model.load_state_dict(saved_model)
+    opt.load_state_dict(saved_opt)
+    return float(np.mean(times[1])), float(np.mean(times[2]))
+
+
+def _fit_to_budget(tcfg: TrainConfig, seconds_left: float, step_s: tuple[float, float]) -> TrainConfig:
+    """``tcfg`` with both stage lengths scaled by one factor (their ratio kept) so that they take
+    ``seconds_left`` (less :data:`BUDGET_RESERVE`) at ``step_s`` seconds per stage-1 / stage-2 step."""
+    usable = seconds_left * (1.0 - BUDGET_RESERVE)
+    per_unit = tcfg.stage1_steps * step_s[0] + tcfg.stage2_steps * step_s[1]
+    if usable <= 0 or per_unit <= 0:
+        raise ValueError(f"--budget-s leaves {seconds_left:.0f} s after start-up; give a larger budget")
+    factor = usable / per_unit
+    s1, s2 = int(tcfg.stage1_steps * factor), int(tcfg.stage2_steps * factor)
+    if s1 + s2 < 1:
+        raise ValueError(f"--budget-s: one step takes {max(step_s):.1f} s, more than the {seconds_left:.0f} s left")
+    return replace(tcfg, stage1_steps=s1, stage2_steps=s2)
 
 
 def _prepare_log(path: Path, start: int) -> None:
