@@ -174,3 +174,13 @@ def test_denoising_keeps_steps_and_halves_the_noise():
     flat = (noisy > 0) & (np.abs(np.arange(64) - 31.5)[None, :] > 2)
     assert np.std((out - truth)[flat]) < 0.6 * np.std((noisy - truth)[flat])
     np.testing.assert_array_equal(median3_same_surface(truth.astype(np.float32)), truth.astype(np.float32))
+
+
+def test_the_subject_is_found_where_the_room_shows_past_it():
+    """A thin subject covering a third of the image centre, the wall behind the rest: the subject's depth."""
+    from humandepth.fuse.fusion import _centre_depth
+
+    depth = np.full((120, 160), 3.4, np.float32)  # the wall
+    depth[:, 70:88] = 1.8  # an 18 px wide subject: 37.5 % of the central 30 % (48 px wide) window
+    depth[5:10, 5:10] = 0  # no depth somewhere: ignored
+    assert _centre_depth(depth, 0.3) == pytest.approx(1.8)

@@ -131,17 +131,23 @@ class FusionResult:
     report: dict
 
 
+SUBJECT_PERCENTILE = 25.0  # of the depth in the image centre: the subject, even where the room shows past it
+
+
 def _centre_depth(depth: np.ndarray, centre_fraction: float) -> float | None:
-    """Median valid depth (m) of the central ``centre_fraction`` of an image, None when it has none."""
+    """Depth (m) of the subject in the central ``centre_fraction`` of an image: the :data:`SUBJECT_PERCENTILE`
+    percentile of the valid depth there (a thin or distant subject leaves much of the centre to the wall behind
+    it, which a median would pick), None when it has none."""
     h, w = depth.shape
     h0, w0 = int(h * (1 - centre_fraction) / 2), int(w * (1 - centre_fraction) / 2)
     c = depth[h0:h - h0, w0:w - w0]
     c = c[c > 0]
-    return float(np.median(c)) if len(c) else None
+    return float(np.percentile(c, SUBJECT_PERCENTILE)) if len(c) else None
 
 
 def subject_distance(seq: FrameSequence, ids: list[str], centre_fraction: float = 0.3) -> float:
-    """Median depth (m) of the central ``centre_fraction`` of the frames (where the subject is framed)."""
+    """The subject's depth (m) in the central ``centre_fraction`` of the frames (where it is framed): the median
+    over frames of :func:`_centre_depth`."""
     by_id = {f.id: f for f in seq.frames}
     values = [z for z in (_centre_depth(by_id[fid].depth, centre_fraction) for fid in ids) if z is not None]
     if not values:
@@ -150,8 +156,9 @@ def subject_distance(seq: FrameSequence, ids: list[str], centre_fraction: float 
 
 
 def subject_centre(seq: FrameSequence, ids: list[str], poses: dict, centre_fraction: float = 0.3) -> np.ndarray:
-    """(3,) world point (metres): per frame, the point on the optical axis at the median depth of the
-    image centre; the coordinate-wise median over frames (the subject is what the frames look at)."""
+    """(3,) world point (metres): per frame, the point on the optical axis at the subject's depth in the
+    image centre (:func:`_centre_depth`); the coordinate-wise median over frames (the subject is what the
+    frames look at)."""
     by_id = {f.id: f for f in seq.frames}
     pts = []
     for fid in ids:
@@ -199,7 +206,8 @@ def _ray_parts(camera: Camera) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 FLOOR_EXTENT_M = 0.25  # the floor seen around the subject's feet spans at least this both ways
 FLOOR_BELOW_M = 0.3  # ... lies at least this far below the subject's centre
-FLOOR_SEARCH_RADIUS_M = 1.2  # without a region of interest, the floor is looked for this near the subject
+FLOOR_SEARCH_RADIUS_M = 1.6  # the floor is looked for this near the subject (or within the region, if larger):
+# the region of interest's sphere meets a floor a metre below its centre in a small disc only
 FLOOR_TILT_DEG = 35.0  # ... and is level to within this of the cameras' mean "up"
 
 
@@ -268,7 +276,7 @@ def build_surface(seq: FrameSequence, ids: list[str], poses: dict, params: TSDFP
     """Integrate, extract the mesh and cut the person; returns the surface and timing/cut facts."""
     roi = None
     centre = subject_centre(seq, ids, poses)
-    floor = find_floor(seq, ids, poses, centre, roi_radius or FLOOR_SEARCH_RADIUS_M)
+    floor = find_floor(seq, ids, poses, centre, max(roi_radius or 0.0, FLOOR_SEARCH_RADIUS_M))
     if roi_radius:
         roi = (centre, roi_radius, floor)
     vol, spent = integrate_frames(seq, ids, poses, params, device, color, roi, denoise)
