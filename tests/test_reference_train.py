@@ -237,8 +237,9 @@ def test_stage2_keeps_the_base_terms_unless_disabled():
     assert {"base", "base_ce", "composed"} <= set(kept) and "detail" not in kept
     dropped = compute_losses(out, batch, TrainConfig(stage2_base=False), 2, True)
     assert "base" not in dropped and "composed" in dropped
-    assert float(kept["total"]) == pytest.approx(float(dropped["total"] + kept["base"] + 0.1 * kept["base_ce"]),
-                                                 rel=1e-5)
+    w = TrainConfig()
+    assert float(kept["total"]) == pytest.approx(
+        float(dropped["total"] + w.w_base * kept["base"] + w.w_base_ce * kept["base_ce"]), rel=1e-5)
 
 
 def test_set_option_types_every_train_config_field_and_names_a_bad_one():

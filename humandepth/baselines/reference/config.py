@@ -177,8 +177,8 @@ class TrainConfig:
     w_skeleton_integral: float = 1.0
     w_segmentation: float = 1.0
     w_base: float = 1.0
-    w_base_ce: float = 0.1
-    w_detail: float = 1.0
+    w_base_ce: float = 1.0
+    w_detail: float = 20.0
     w_normal: float = 0.02
     w_composed: float = 1.0
     truncation_m: float = 0.05
@@ -212,8 +212,8 @@ PRESETS: dict[str, tuple[ModelConfig, TrainConfig]] = {
     "paper": (ModelConfig(), TrainConfig(batch_size=4, lr=5e-5, stage1_steps=60000, stage2_steps=20000)),
     "small": (
         ModelConfig(input_size=128, hg_features=48, hg_stacks=2, hg_levels=3, depth_features=32, depth_levels=5,
-                    normal_widths=(24, 24, 32, 32, 48, 48)),
-        TrainConfig(batch_size=4, lr=5e-4, stage1_steps=900, stage2_steps=300),
+                    normal_widths=(24, 24, 32, 32, 48, 48), prior_channels=32, image_skip=True),
+        TrainConfig(batch_size=16, lr=1e-3, stage1_steps=3000, stage2_steps=1000),
     ),
 }
 

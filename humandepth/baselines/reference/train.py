@@ -50,6 +50,7 @@ from humandepth.baselines.reference.model import ReferenceNet
 from humandepth.baselines.reference.targets import fields_needed, make_item
 
 LOG = "log.csv"
+STAGE1 = "stage1"  # subfolder: the checkpoint at the end of stage 1 (weights and config only)
 LOG_TERMS = ("total", "skeleton_volume", "skeleton_integral", "segmentation", "base", "base_ce", "detail", "normal",
              "composed")
 
@@ -430,7 +431,8 @@ def _train(data, out: Path, config: str, variant: str, resume: bool, mcfg: Model
     sums: dict[str, float] = {}
     counts: dict[str, int] = {}
 
-    def checkpoint() -> None:
+    def checkpoint(where: Path | None = None) -> None:
+        """Save to ``out`` (resumable), or the weights alone to ``where``."""
         if not ranks.main:
             return
         record["training"] = {"step": step, "stage": 1 if step <= tcfg.stage1_steps else 2, "total_steps": total,
@@ -440,6 +442,9 @@ def _train(data, out: Path, config: str, variant: str, resume: bool, mcfg: Model
                               "autocast": str(amp_dtype).removeprefix("torch.") if amp_dtype else "none"}
         if parallel:
             record["training"]["parallel"] = parallel
+        if where is not None:
+            save_checkpoint(where, model, record, chunk_bytes=options.chunk_bytes)
+            return
         state = {"optimizer": opt.state_dict(), "step": torch.tensor(step)}
         save_checkpoint(out, model, record, train_state=state, chunk_bytes=options.chunk_bytes)
 
@@ -505,6 +510,8 @@ def _train(data, out: Path, config: str, variant: str, resume: bool, mcfg: Model
             log_window(stage)
         if step % tcfg.checkpoint_every == 0 and step < stop:
             checkpoint()
+        if step == tcfg.stage1_steps and tcfg.stage2_steps > 0 and ranks.main:
+            checkpoint(out / STAGE1)  # the weights before joint fine-tuning, to measure what stage 2 adds
     checkpoint()
     if ranks.world_size > 1:
         _barrier()  # every rank returns once rank 0's checkpoint is complete

@@ -1,0 +1,92 @@
+"""Can the network learn at all?  Fit a handful of training samples and compare with the trivial levels.
+
+:func:`overfit` trains a fresh network on ``n`` samples (no augmentation, every step sees all of them) and
+measures, on those same samples with the network in inference mode, the errors against the levels of a
+prediction that knows nothing:
+
+- ``base_l1_cm``: L1 of the base branch vs the base target, over the person, against ``base_const_cm``, the L1 of
+  the best constant (the target's median per sample);
+- ``detail_l1_cm``: L1 of the detail branch vs the detail target, against ``detail_zero_cm``, the L1 of
+  predicting no detail;
+- ``detail_corr``: Pearson correlation of predicted and true detail over the person (mean over samples);
+- ``composed_mae_cm``: the composed depth's L1 after the tang2019 shift (median of the difference).
+
+A correct pipeline drives the first two far below their levels in a few hundred steps; a broken one (targets
+misaligned with the image, a branch cut from the loss, images lost on the way) does not.  The test
+``tests/test_reference_overfit.py`` runs it on analytic scenes, and docs/reference.md reports it on renders.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from humandepth.baselines.reference.config import ModelConfig, TrainConfig
+from humandepth.baselines.reference.devices import autocast_dtype
+from humandepth.baselines.reference.losses import compute_losses
+from humandepth.baselines.reference.model import ReferenceNet
+from humandepth.baselines.reference.targets import make_item
+
+
+def stack_items(items: list[dict]) -> dict[str, torch.Tensor]:
+    """Items of :func:`make_item` -> one batch (every tensor stacked along a new first axis)."""
+    return {k: torch.stack([it[k] for it in items]) for k in items[0]}
+
+
+@torch.no_grad()
+def fit_levels(model: ReferenceNet, batch: dict) -> dict[str, float]:
+    """The errors of :mod:`this module's docstring <humandepth.baselines.reference.diagnose>` for ``batch``
+    (network in eval mode, the batch's mask given, no refinement)."""
+    was_training = model.training
+    model.eval()
+    out = model(batch["rgb"], mask=batch["mask"], refinement="none")
+    model.train(was_training)
+    m = batch["mask"]
+    res: dict[str, list[float]] = {k: [] for k in ("base_l1_cm", "base_const_cm", "detail_l1_cm", "detail_zero_cm",
+                                                   "detail_corr", "composed_mae_cm")}
+    for i in range(m.shape[0]):
+        mi = m[i, 0]
+        if not bool(mi.any()):
+            continue
+        bt, dt, d = batch["base"][i, 0][mi], batch["detail"][i, 0][mi], batch["depth"][i, 0][mi]
+        bp, dp, cp = out["base"][i, 0][mi], out["detail"][i, 0][mi], out["composed"][i, 0][mi]
+        res["base_l1_cm"].append(100 * float((bp - bt).abs().mean()))
+        res["base_const_cm"].append(100 * float((bt - bt.median()).abs().mean()))
+        res["detail_l1_cm"].append(100 * float((dp - dt).abs().mean()))
+        res["detail_zero_cm"].append(100 * float(dt.abs().mean()))
+        c = torch.corrcoef(torch.stack([dp.double(), dt.double()]))[0, 1]
+        res["detail_corr"].append(float(c) if torch.isfinite(c) else 0.0)
+        shift = torch.median(d - cp)
+        res["composed_mae_cm"].append(100 * float((cp + shift - d).abs().mean()))
+    return {k: float(np.mean(v)) for k, v in res.items()}
+
+
+def overfit(samples, mcfg: ModelConfig, tcfg: TrainConfig, steps: int, stage: int = 1, seed: int = 0,
+            device: str | torch.device = "cpu", log=None, log_every: int = 0) -> dict[str, float]:
+    """Train a fresh network on ``samples`` (a list of :class:`~humandepth.data.sample.Sample`) for ``steps``
+    steps of ``stage``'s losses, every step on all samples, no augmentation; return :func:`fit_levels` on them.
+
+    ``tcfg`` gives the loss weights and the learning rate (constant, RMSProp as in training); ``log`` (e.g.
+    ``print``) receives a line with the levels every ``log_every`` steps."""
+    dev = torch.device(device)
+    batch = stack_items([make_item(s, mcfg) for s in samples])
+    batch = {k: v.to(dev) for k, v in batch.items()}
+    torch.manual_seed(seed)
+    model = ReferenceNet(mcfg).to(dev, memory_format=torch.channels_last).train()
+    opt = torch.optim.RMSprop(model.parameters(), lr=tcfg.lr, alpha=tcfg.rmsprop_alpha, eps=tcfg.rmsprop_eps,
+                              weight_decay=tcfg.weight_decay)
+    amp = autocast_dtype(dev) if tcfg.amp else None
+    rgb = batch["rgb"].contiguous(memory_format=torch.channels_last)
+    for k in range(steps):
+        with torch.autocast(device_type=dev.type, dtype=amp or torch.float32, enabled=amp is not None):
+            out = model(rgb, mask=batch["mask"], refinement="none", detach_priors=stage == 1)
+        loss = compute_losses(out, batch, tcfg, stage, mcfg.two_branch)["total"]
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"overfit: loss became {float(loss)} at step {k}; lower the learning rate")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if log is not None and log_every and (k + 1) % log_every == 0:
+            levels = fit_levels(model, batch)
+            log(f"step {k + 1}: " + " ".join(f"{name} {v:.3f}" for name, v in levels.items()))
+    return fit_levels(model, batch)
