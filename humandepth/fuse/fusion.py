@@ -102,10 +102,10 @@ class FuseConfig:
         """One line naming which person pixels get a ground-truth value (recorded in the dataset card)."""
         parts = []
         if self.reliability is not None:
-            parts.append(f"supported by the raw frames (seen by >= {self.reliability.min_views} frames, median "
+            parts.append(f"supported by the raw frames (seen by {self.reliability.min_views} frames or more, median "
                          f"residual within {self.reliability.k:g} standard errors)")
         if self.edge_step:
-            parts.append(f"not next to a depth step > {self.edge_step:g} m (the silhouette included)")
+            parts.append(f"not next to a depth step over {self.edge_step:g} m (the silhouette included)")
         if self.max_view_angle:
             parts.append(f"seen within {self.max_view_angle:g} deg of the surface normal")
         return "fused v2: person pixels " + (", ".join(parts) if parts else "all")
