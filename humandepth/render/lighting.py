@@ -306,7 +306,8 @@ def tone_map(linear: np.ndarray, shoulder: float = 0.8, contrast: float = 0.0) -
     x = np.clip(linear, 0.0, None)
     over = x > shoulder
     if over.any():
-        span = 1.0 - shoulder
-        x = np.where(over, shoulder + span * (1 - np.exp(-np.minimum(x - shoulder, 50 * span) / span)), x)
+        span = max(1.0 - shoulder, 1e-3)
+        x = x.copy()
+        x[over] = shoulder + span * (1 - np.exp(-(x[over] - shoulder) / span))
     y = np.where(x <= 0.0031308, x * 12.92, 1.055 * np.power(np.clip(x, 0.0031308, 1.0), 1 / 2.4) - 0.055)
     return y if contrast <= 0 else (1 - contrast) * y + contrast * y * y * (3 - 2 * y)
