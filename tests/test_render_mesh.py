@@ -7,9 +7,9 @@ import pytest
 import trimesh
 
 from humandepth.data import Camera
+from humandepth.data.camera import look_at
 from humandepth.data.geometry import angular_error_deg
 from humandepth.render import render_mesh
-from humandepth.render.generate import look_at
 
 
 def _quad(half_w: float, half_h: float) -> trimesh.Trimesh:
@@ -38,7 +38,7 @@ def test_slanted_plane_depth_and_normal_are_exact():
 def _sphere_scene():
     centre_world = np.array([0.3, 1.2, -0.4])
     cam_pos = centre_world + np.array([1.5, 0.6, 1.9])
-    T = look_at(cam_pos, centre_world + [0.05, -0.03, 0.0], np.radians(7))
+    T = look_at(cam_pos, centre_world + [0.05, -0.03, 0.0], roll_rad=np.radians(7))
     cam = Camera(np.array([[210.0, 0, 95.3], [0, 205.0, 71.8], [0, 0, 1]]), 192, 144, T)
     sphere = trimesh.creation.icosphere(subdivisions=6, radius=0.45)
     sphere.apply_translation(centre_world)

@@ -8,8 +8,9 @@ import trimesh
 from PIL import Image
 
 from humandepth.data import Camera
+from humandepth.data.camera import look_at
 from humandepth.render.camera_fx import add_sensor_noise, apply_optics, jpeg, sample_camera_fx
-from humandepth.render.generate import GeneratorConfig, look_at, sample_camera
+from humandepth.render.generate import GeneratorConfig, sample_camera
 from humandepth.render.lighting import ShadowMap, sample_lighting, screen_space_ao, sh_coefficients, sh_irradiance
 from humandepth.render.places import FLOOR_Y, list_background_images, room, sample_place
 from humandepth.render.surface import Surface

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from humandepth.data.base_detail import DEFAULT_FILTER, BaseDetailFilter, split_base_detail
-from humandepth.data.camera import Camera
+from humandepth.data.camera import Camera, look_at
 from humandepth.data.sample import Sample
 
 SENSOR_WIDTH_MM = 36.0
@@ -82,25 +82,6 @@ class GeneratorConfig:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}
 
 
-def look_at(position: np.ndarray, target: np.ndarray, roll_rad: float = 0.0) -> np.ndarray:
-    """4x4 ``cam_from_world`` (OpenCV axes) of a camera at ``position`` looking at ``target``, world +Y up."""
-    z = target - position
-    z = z / np.linalg.norm(z)
-    up = np.array([0.0, 1.0, 0.0])
-    x = np.cross(z, up)
-    if np.linalg.norm(x) < 1e-9:
-        x = np.array([1.0, 0.0, 0.0])
-    x /= np.linalg.norm(x)
-    y = np.cross(z, x)
-    c, s = np.cos(roll_rad), np.sin(roll_rad)
-    x, y = c * x + s * y, -s * x + c * y
-    R = np.stack([x, y, z])
-    T = np.eye(4)
-    T[:3, :3] = R
-    T[:3, 3] = -R @ position
-    return T
-
-
 def sample_camera(rng: np.random.Generator, vertices: np.ndarray, cfg: GeneratorConfig) -> tuple[Camera, dict]:
     """A camera that sees ``vertices`` (world) filling a sampled fraction of a square frame.
 
@@ -125,7 +106,7 @@ def sample_camera(rng: np.random.Generator, vertices: np.ndarray, cfg: Generator
     dist = f_px * float(np.linalg.norm(hi - lo)) / (fill * size)
     K = np.array([[f_px, 0, size / 2 - 0.5], [0, f_px, size / 2 - 0.5], [0, 0, 1.0]])
     for _ in range(3):  # refine the distance from the projected extent
-        T = look_at(target + dist * direction, target, roll)
+        T = look_at(target + dist * direction, target, roll_rad=roll)
         pc = vertices @ T[:3, :3].T + T[:3, 3]
         uv = pc[:, :2] / pc[:, 2:3] * f_px
         extent = float(np.max(uv.max(axis=0) - uv.min(axis=0)))
@@ -133,7 +114,7 @@ def sample_camera(rng: np.random.Generator, vertices: np.ndarray, cfg: Generator
     if cut:  # aim so the top of the frame is just above the person's head
         top = max(hi[1] + 0.06 - (hi[1] - lo[1]) * 0.5 / fill, target[1])
         target = np.array([target[0], top, target[2]])
-    T = look_at(target + dist * direction, target, roll)
+    T = look_at(target + dist * direction, target, roll_rad=roll)
     if cfg.crop == "tang2019":  # centre the projected person exactly: a crop of a larger image
         pc = vertices @ T[:3, :3].T + T[:3, 3]
         uv = pc[:, :2] / pc[:, 2:3] * f_px
