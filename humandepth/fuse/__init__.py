@@ -28,8 +28,8 @@ _EXPORTS = {
     "TSDFVolume": "humandepth.fuse.integrate",
     "TSDFParams": "humandepth.fuse.integrate",
     "FusedSurface": "humandepth.fuse.surface",
-    "odometry_poses": "humandepth.fuse.poses",
-    "known_poses": "humandepth.fuse.poses",
+    "odometry_poses": "humandepth.fuse.camera_poses",
+    "known_poses": "humandepth.fuse.camera_poses",
 }
 
 __getattr__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -3,7 +3,7 @@
 Steps (:func:`fuse_sequence`):
 
 1. validate the sequence; frames with (almost) no depth are rejected (``no_depth``);
-2. poses: known, or odometry + keyframes + loop closures + pose graph (:mod:`humandepth.fuse.poses`);
+2. poses: known, or odometry + keyframes + loop closures + pose graph (:mod:`humandepth.fuse.camera_poses`);
    frames that do not track are rejected (``tracking_lost``);
 3. integrate the posed frames into a ``VoxelBlockGrid``; extract the mesh; cut the person;
 4. ray-cast the fused surface at every frame's depth camera and compare with the raw depth on the
@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from humandepth.data.camera import Camera
+from humandepth.fuse.camera_poses import OdometryParams, PoseResult, known_poses, odometry_poses, pose_errors
 from humandepth.fuse.frames import FrameSequence, camera_rays, color_on_depth
 from humandepth.fuse.integrate import TSDFParams, TSDFVolume
 from humandepth.fuse.motion import MotionParams, frame_statistics, moved_frames, noise_sigma, residual_arrays
-from humandepth.fuse.poses import OdometryParams, PoseResult, known_poses, odometry_poses, pose_errors
 from humandepth.fuse.prefilter import median3_same_surface
 from humandepth.fuse.reliability import ReliabilityParams, vertex_support
 from humandepth.fuse.silhouette import SilhouetteParams, raw_depth_in_color, settle_border

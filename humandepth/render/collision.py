@@ -73,10 +73,10 @@ def limb_penetration(body: BodyInstance, stride: int = 2) -> float:
 
 def pose_without_penetration(rng: np.random.Generator, build, key_poses=None, pose_variation: float = 1.0,
                              tolerance_m: float = 0.015, max_tries: int = 25) -> BodyInstance:
-    """Draw poses (:func:`humandepth.render.poses.sample_pose`) and ``build(pose) -> BodyInstance`` until no
+    """Draw poses (:func:`humandepth.render.body_poses.sample_pose`) and ``build(pose) -> BodyInstance`` until no
     limb sinks into the torso deeper than ``tolerance_m``; the accepted and rejected draws are recorded in
     ``body.params``.  Raises ``RuntimeError`` after ``max_tries`` draws."""
-    from humandepth.render.poses import sample_pose
+    from humandepth.render.body_poses import sample_pose
 
     rejected = []
     for _ in range(max_tries):

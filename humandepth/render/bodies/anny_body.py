@@ -5,7 +5,7 @@ left +X, so a point maps as ``(x, y, z)_anny -> (x, z, -y)_world`` (:data:`WORLD
 moved so its lowest point is at y = 0 with the pelvis above the origin.
 
 Phenotypes (gender, age, muscle, weight, height, proportions, each 0..1) are sampled in configurable ranges
-(adults by default); poses come from :mod:`humandepth.render.poses` (key poses plus variation within
+(adults by default); poses come from :mod:`humandepth.render.body_poses` (key poses plus variation within
 anatomical limits) and a pose whose hands, forearms, shins or feet sink into the torso (or into the other leg)
 deeper than ``penetration_tolerance_m`` is rejected and redrawn.
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from humandepth.render.body import PART, BodyInstance, joints_array, rest_coordinates, to_floor
-from humandepth.render.poses import JOINTS, joint_axes, joint_rotation
+from humandepth.render.body_poses import JOINTS, joint_axes, joint_rotation
 
 WORLD_FROM_ANNY = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
 

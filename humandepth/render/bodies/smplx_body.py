@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from humandepth.render.body import PART, BodyInstance, joints_array, rest_coordinates, to_floor
-from humandepth.render.poses import JOINTS, joint_axes, joint_rotation
+from humandepth.render.body_poses import JOINTS, joint_axes, joint_rotation
 
 LICENSE_TEXT = ("SMPL-X / SMPL model: Max Planck Institute for Intelligent Systems licence, non-commercial "
                 "scientific research only (https://smpl-x.is.tue.mpg.de/modellicense.html)")
@@ -177,7 +177,7 @@ class SmplxBody:
 
 
 def _axis_angle(axis: np.ndarray, degrees: float) -> np.ndarray:
-    from humandepth.render.poses import _rotvec_to_matrix
+    from humandepth.render.body_poses import _rotvec_to_matrix
 
     return _rotvec_to_matrix(np.asarray(axis, np.float64) / np.linalg.norm(axis) * np.radians(degrees))
 
