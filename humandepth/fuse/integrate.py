@@ -45,11 +45,11 @@ class TSDFParams:
 
     voxel: voxel edge; trunc: truncation distance of the signed distance; depth_max: depth beyond
     this is not integrated (keeps the block count down; the subject must be nearer);
-    block_resolution: voxels per block edge (8: blocks hug the surface band more tightly than 16,
-    measured 1.5-1.9x faster per frame on CPU); block_count: initial hash-map capacity (grows when
-    needed); weight_threshold: voxels observed fewer times
-    are not meshed (None: ``min(2, n_frames / 2)``, at least 0.5; parts seen by fewer than
-    ``ReliabilityParams.min_views`` frames are meshed but get no ground-truth value).
+    block_resolution: voxels per block edge (8: blocks hug the surface band more tightly than 16, so
+    fewer empty voxels are allocated and integrated); block_count: initial hash-map capacity (grows when
+    needed); weight_threshold: voxels observed fewer times are not meshed (None: ``min(2, n_frames / 2)``,
+    at least 0.5; parts seen by fewer than ``ReliabilityParams.min_views`` frames are meshed but get no
+    ground-truth value).
     """
 
     voxel: float = 0.004
