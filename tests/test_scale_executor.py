@@ -65,7 +65,7 @@ def test_render_with_a_wrong_address_is_one_line_and_writes_nothing(tmp_path, ca
 
 
 def test_fuse_names_one_output_per_take(tmp_path, capsys):
-    from humandepth.fuse.cli import take_outputs
+    from humandepth.fuse.takes import take_outputs
 
     assert take_outputs(["takes/a"], "out") == ["out"]  # one take: --out is the dataset, as before
     (tmp_path / "alice").mkdir()

@@ -4,7 +4,8 @@ Public API (heavy modules load on first use):
 
 * :func:`read_input` (take / recording / ``captured`` dataset -> :class:`FrameSequence`),
   :func:`fuse_sequence` (frames -> :class:`FusionResult`), :func:`write_result` (-> dataset of kind
-  ``fused`` + meshes + ``fusion_report.json``);
+  ``fused`` + meshes + ``fusion_report.json``); :func:`fuse_take` (all three for one take) and
+  :func:`fuse_takes` (several takes, locally or one Ray task per take: ``humandepth fuse``);
 * :class:`Frame`, :class:`FrameSequence` (the internal frame interface), :class:`FuseConfig`,
   :class:`TSDFVolume`, :class:`FusedSurface`, :func:`odometry_poses`.
 
@@ -25,6 +26,9 @@ _EXPORTS = {
     "FusionResult": "humandepth.fuse.fusion",
     "fuse_sequence": "humandepth.fuse.fusion",
     "write_result": "humandepth.fuse.output",
+    "fuse_take": "humandepth.fuse.takes",
+    "fuse_takes": "humandepth.fuse.takes",
+    "take_outputs": "humandepth.fuse.takes",
     "TSDFVolume": "humandepth.fuse.integrate",
     "TSDFParams": "humandepth.fuse.integrate",
     "FusedSurface": "humandepth.fuse.surface",

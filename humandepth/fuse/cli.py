@@ -1,9 +1,9 @@
-"""``humandepth fuse INPUT --out DATASET`` (heavy imports happen inside the handler)."""
+"""``humandepth fuse INPUT --out DATASET``: options for :func:`humandepth.fuse.takes.fuse_takes` (heavy imports
+happen inside the handler)."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 
 EPILOG = """examples:
   humandepth capture simulate --out takes/sim0 --frames 30
@@ -94,101 +94,15 @@ def _config(args):
                       compare_known_poses=not args.no_known_comparison, denoise=not args.no_denoise)
 
 
-def fuse_take(input_path: str, out: str, cfg, stride: int = 1, max_frames: int | None = None,
-              name: str | None = None, overwrite: bool = False, quiet: bool = False) -> dict:
-    """Fuse one take (``input_path``) into the dataset ``out`` with ``cfg`` (a FuseConfig); return the summary
-    line printed by ``humandepth fuse``.  Runs in this process or as a Ray task (one per take)."""
-    from humandepth.fuse.fusion import fuse_sequence
-    from humandepth.fuse.integrate import o3d_device
-    from humandepth.fuse.output import check_out, write_result
-    from humandepth.fuse.readers import read_input
-
-    check_out(out, overwrite)
-    o3d_device(cfg.device)
-
-    def say(stage, value):
-        if not quiet:
-            print(f"fuse: {stage} {value}", file=sys.stderr, flush=True)
-
-    seq = read_input(input_path, stride, max_frames)
-    say("frames read", len(seq))
-    if seq.truth is not None:
-        say("truth found", seq.truth.describe()["color"])
-    result = fuse_sequence(seq, cfg, progress=say)
-    summary = write_result(result, seq, out, overwrite=overwrite, name=name)
-    r = result.report
-    line = {"dataset": summary["dataset"], "frames_read": r["frames"]["read"], "frames_used": r["frames"]["used"],
-            "rejected": {x["id"]: x["reason"] for x in r["frames"]["rejected_frames"]},
-            "samples": summary["samples"], "evaluated_fraction": r["evaluated"]["fraction"]}
-    if "truth" in r:
-        line["gt_mae_mm"] = r["truth"]["gt_mae_mm"]
-        line["person_mask"] = {k: r["truth"]["person_mask"][k] for k in ("precision", "recall", "iou")}
-    return line
-
-
-def take_outputs(inputs: list[str], out: str) -> list[str]:
-    """The output directory of each input: ``out`` itself for one input, else ``out/<name>`` (a directory's name,
-    a file's stem).  Two inputs with the same name are refused, naming both."""
-    from pathlib import Path
-
-    from humandepth.data.remote import is_remote
-
-    if len(inputs) == 1:
-        return [out]
-
-    def under(name: str) -> str:  # a URL keeps its '//' (Path would fold s3://b into s3:/b)
-        return f"{str(out).rstrip('/')}/{name}" if is_remote(out) else str(Path(out) / name)
-
-    seen: dict[str, str] = {}
-    outs = []
-    for inp in inputs:
-        path = Path(inp)
-        name = path.name if path.is_dir() or not path.suffix else path.stem
-        if name in seen:
-            raise ValueError(f"takes {seen[name]} and {inp} would both be written to {under(name)}; "
-                             "give take directories with distinct names (or fuse them one at a time)")
-        seen[name] = inp
-        outs.append(under(name))
-    return outs
-
-
 def _fuse(args) -> int:
     import json
-    from pathlib import Path
 
-    from humandepth.data.remote import is_remote
-    from humandepth.fuse.output import check_out
+    from humandepth.fuse.takes import fuse_takes
     from humandepth.scale.options import check_executor_options
 
     check_executor_options(args)
-    if args.name and len(args.inputs) > 1:
-        raise ValueError("--name names one dataset; with several INPUTs each output is named after its take")
-    outs = take_outputs(args.inputs, args.out)
-    for inp in args.inputs:
-        if not Path(inp).exists():
-            raise FileNotFoundError(f"fuse input {inp} does not exist (give a take directory, a .db3/.bag recording "
-                                    "or a 'captured' dataset)")
-    for out in outs:
-        check_out(out, args.overwrite)  # refuse before any take is fused
-    cfg = _config(args)
-    options = {"stride": args.stride, "max_frames": args.max_frames, "name": args.name, "overwrite": args.overwrite}
-    if args.executor == "local":
-        for inp, out in zip(args.inputs, outs, strict=True):
-            print(json.dumps(fuse_take(inp, out, cfg, quiet=args.quiet, **options)), flush=True)
-        return 0
-    from humandepth.progress import Progress
-    from humandepth.scale.executor import Task, make_executor
-
-    tasks = [Task(key=f"fuse-take-{k:04d}", fn=fuse_take,
-                  args=(str(Path(inp).resolve()), out if is_remote(out) else str(Path(out).resolve()), cfg),
-                  kwargs={**options, "quiet": True},
-                  num_cpus=1, num_gpus=1 if cfg.device == "cuda" else 0)
-             for k, (inp, out) in enumerate(zip(args.inputs, outs, strict=True))]
-    with make_executor("ray", args.address, args.max_retries) as ex:
-        if not args.quiet:
-            print(f"fuse: {ex.describe()}; {len(tasks)} take task(s)", file=sys.stderr, flush=True)
-        bar = Progress("fuse", len(tasks), unit="takes", enabled=not args.quiet, every_s=0.0)
-        lines = ex.run(tasks, on_done=lambda i, task, line: bar.update(1, note=args.inputs[i]))
-    for line in lines:  # in input order
-        print(json.dumps(line), flush=True)
+    fuse_takes(args.inputs, args.out, _config(args), stride=args.stride, max_frames=args.max_frames,
+               name=args.name, overwrite=args.overwrite, quiet=args.quiet, executor=args.executor,
+               address=args.address, max_retries=args.max_retries,
+               on_line=lambda line: print(json.dumps(line), flush=True))
     return 0
