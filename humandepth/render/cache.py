@@ -42,6 +42,16 @@ def anny_cache_ready() -> bool:
     return any(anny_cache_dir().glob(f"v*/{COMPACT_PREFIX}*.safetensors"))
 
 
+def require_anny_cache() -> None:
+    """``FileNotFoundError`` saying to run ``humandepth render setup`` when the anny cache is not built (checked
+    before anything is rendered or written)."""
+    if not anny_cache_ready():
+        raise FileNotFoundError(
+            f"the anny body-model cache is not built in {anny_cache_dir()}; run `humandepth render setup` once "
+            "on this machine (about a minute; set HUMANDEPTH_CACHE to put it elsewhere)"
+        )
+
+
 def setup_anny(log=print) -> dict:
     """Build the anny cache for the default model if missing; idempotent.  Returns a summary dict."""
     path = point_anny_at_cache()

@@ -92,11 +92,9 @@ def _run(args) -> int:
         background_dir=args.backgrounds, smplx_model_path=args.smplx_model_path, scan_dir=scan_dir,
         scan_license=scan_license)
     if args.body == "anny":  # fail before creating anything
-        from humandepth.render.cache import anny_cache_dir, anny_cache_ready
+        from humandepth.render.cache import require_anny_cache
 
-        if not anny_cache_ready():
-            raise FileNotFoundError(f"the anny body-model cache is not built in {anny_cache_dir()}; run "
-                                    "`humandepth render setup` once on this machine")
+        require_anny_cache()
     if args.body == "smplx":
         from humandepth.render.bodies.smplx_body import resolve_model
 

@@ -76,14 +76,10 @@ class AnnyBody:
     name = "anny"
 
     def __init__(self):
-        from humandepth.render.cache import anny_cache_dir, anny_cache_ready, point_anny_at_cache
+        from humandepth.render.cache import point_anny_at_cache, require_anny_cache
 
         point_anny_at_cache()
-        if not anny_cache_ready():
-            raise FileNotFoundError(
-                f"the anny body-model cache is not built in {anny_cache_dir()}; run `humandepth render setup` once "
-                "on this machine (about a minute; set HUMANDEPTH_CACHE to put it elsewhere)"
-            )
+        require_anny_cache()
         import anny
         import torch
 
