@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 
 from humandepth.benchmark.protocols import PROTOCOL_NAMES  # the package is imported already (cheap here)
@@ -75,7 +74,7 @@ def register(sub) -> None:
 
 def _benchmark(args) -> int:
     from humandepth.benchmark.protocols import make_protocol
-    from humandepth.benchmark.run import run_benchmark
+    from humandepth.benchmark.run import headline_lines, run_benchmark
     from humandepth.data import open_dataset
     from humandepth.scale.options import check_executor_options
 
@@ -101,13 +100,8 @@ def _benchmark(args) -> int:
                             n_thumbnails=args.thumbnails, progress=not args.quiet, overwrite=args.overwrite,
                             executor=args.executor, address=args.address, max_retries=args.max_retries,
                             allow_other_dataset=args.allow_other_dataset)
-    for name, entry in summary["protocols"].items():
-        first = entry["ci95"]["metric"]
-        value, ci = entry["metrics"][first], entry["ci95"]
-        shown = (f"{value:.4g} [{ci['low']:.4g}, {ci['high']:.4g}]" if math.isfinite(value)
-                 else "n/a (no sample could be scored)")
-        nan = f", {entry['n_nan']} NaN sample(s), listed in summary.json" if entry["n_nan"] else ""
-        print(f"{summary['method']} | {name} v{entry['version']}: {first} = {shown}{nan}")
+    for line in headline_lines(summary):
+        print(line)
     print(f"wrote {args.out}/summary.json, per_sample.csv, leaderboard.md", file=sys.stderr)
     return 0
 

@@ -412,6 +412,20 @@ def run_benchmark(dataset, predictions, protocols, out_dir, *, workers: int | No
     return summary
 
 
+def headline_lines(summary: dict) -> list[str]:
+    """One line per protocol of a run's ``summary`` (what ``humandepth benchmark`` prints): the method, the
+    protocol and its version, the first metric's mean with its 95 % interval, and how many samples are NaN."""
+    lines = []
+    for name, entry in summary["protocols"].items():
+        first = entry["ci95"]["metric"]
+        value, ci = entry["metrics"][first], entry["ci95"]
+        shown = (f"{value:.4g} [{ci['low']:.4g}, {ci['high']:.4g}]" if math.isfinite(value)
+                 else "n/a (no sample could be scored)")
+        nan = f", {entry['n_nan']} NaN sample(s), listed in summary.json" if entry["n_nan"] else ""
+        lines.append(f"{summary['method']} | {name} v{entry['version']}: {first} = {shown}{nan}")
+    return lines
+
+
 def _summarise(table, sums: dict, protos: list[Protocol], seed: int, resamples: int) -> tuple[dict, list[dict]]:
     """Per protocol its summary entry (means, pooled values, bootstrap interval, NaN samples), and the rows of
     the cumulative error curves (``protocol``, ``error_m``, ``cumulative_pct``)."""

@@ -9,20 +9,23 @@
    (Markdown + HTML) and a report page that links them with the render contact sheet and the
    fusion report.
 
-Each step is a ``humandepth`` command (printed before it runs), so every step can be rerun or scaled
-by hand.  A rerun reuses whatever a previous run completed.
+Each step calls the wings' library functions and prints, before it runs, the ``humandepth`` command that
+does the same, so every step can be rerun or scaled by hand.  A rerun reuses whatever a previous run
+completed.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from humandepth.benchmark import PROTOCOL_NAMES
-from humandepth.errors import UserError
+from humandepth.errors import USER_ERRORS, UserError, message
 
 
 @dataclass(frozen=True)
@@ -48,15 +51,88 @@ class DemoSize:
                 from None
 
 
-def _cli(*argv, allow_fail: bool = False) -> bool:
-    from humandepth.cli import main
+def _command(argv: tuple, fn: Callable[..., object], *args, allow_fail: bool = False) -> bool:
+    """Print ``$ humandepth ARGV`` (the command that does what ``fn(*args)`` does) and run ``fn(*args)``.
 
-    args = [str(a) for a in argv]
-    print(f"$ humandepth {' '.join(args)}", file=sys.stderr, flush=True)
-    rc = main(args)
-    if rc != 0 and not allow_fail:  # the step printed its own error just above
-        raise UserError(f"the demo stopped: `humandepth {' '.join(args)}` failed (exit {rc}, its error is above)")
-    return rc == 0
+    A user error stops the demo in one line naming the command; with ``allow_fail`` the error is printed as the
+    command prints it and False is returned."""
+    text = " ".join(str(a) for a in argv)
+    print(f"$ humandepth {text}", file=sys.stderr, flush=True)
+    try:
+        fn(*args)
+    except USER_ERRORS as e:
+        if not allow_fail:
+            raise UserError(f"the demo stopped: `humandepth {text}` failed: {message(e)}") from e
+        if os.environ.get("HUMANDEPTH_DEBUG"):
+            raise
+        print(f"humandepth: error: {message(e)}", file=sys.stderr)
+        return False
+    return True
+
+
+def _render(out: Path, size: DemoSize, workers: int) -> None:
+    """``humandepth render`` at the demo's size (every other option at its default)."""
+    from humandepth.render.cache import require_anny_cache
+    from humandepth.render.dataset import render_dataset
+    from humandepth.render.generate import GeneratorConfig
+
+    require_anny_cache()  # before anything is written
+    summary = render_dataset(str(out), size.render_count, seed=size.seed,
+                             cfg=GeneratorConfig(resolution=size.resolution), workers=workers, preview=True)
+    print(json.dumps(summary, indent=1))
+
+
+def _simulate(out: Path, size: DemoSize) -> None:
+    """``humandepth capture simulate --overwrite`` at the demo's size (every other option at its default)."""
+    from humandepth.capture.sdk import recording_extension, sdk_version
+    from humandepth.capture.simulate import SimulationConfig, simulate_take
+
+    def progress(done, total):
+        if done == total or done % 10 == 0:
+            print(f"  frame {done}/{total}", flush=True)
+
+    cfg = SimulationConfig(frames=size.take_frames, seed=size.seed, distance=size.take_distance_m)
+    cfg.validate()
+    print(f"simulating {cfg.frames} frames; pyrealsense2 {sdk_version()} records {recording_extension()}")
+    root = simulate_take(str(out), cfg, overwrite=True, progress=progress)
+    print(f"wrote take {root} (recording, take.json, truth/depth, truth/color)")
+
+
+def _fuse(take: Path, out: Path) -> None:
+    """``humandepth fuse TAKE --out OUT --overwrite`` (every other option at its default)."""
+    from humandepth.fuse.fusion import FuseConfig
+    from humandepth.fuse.takes import fuse_takes
+
+    fuse_takes([str(take)], str(out), FuseConfig(), overwrite=True,
+               on_line=lambda line: print(json.dumps(line), flush=True))
+
+
+def _predict(name: str, dataset: Path, out: Path) -> None:
+    """``humandepth baselines run NAME --dataset DATASET --out OUT``."""
+    from humandepth.baselines.run import run_baseline
+    from humandepth.data import open_dataset
+
+    ds = open_dataset(str(dataset))
+    print(f"wrote {run_baseline(name, ds, str(out))} ({len(ds)} samples of {ds.name!r}, method {name})")
+
+
+def _benchmark(dataset: Path, predictions: Path, protocols: list[str], out: Path) -> None:
+    """``humandepth benchmark --dataset DATASET --predictions PREDICTIONS --protocol P... --out OUT --overwrite``."""
+    from humandepth.benchmark.run import headline_lines, run_benchmark
+    from humandepth.data import open_dataset
+
+    summary = run_benchmark(open_dataset(str(dataset)), str(predictions), protocols, str(out), overwrite=True)
+    for line in headline_lines(summary):
+        print(line)
+    print(f"wrote {out}/summary.json, per_sample.csv, leaderboard.md", file=sys.stderr)
+
+
+def _leaderboard(runs: list[Path], out: Path) -> None:
+    """``humandepth leaderboard RUN... --out OUT --overwrite``."""
+    from humandepth.benchmark import write_leaderboard
+
+    paths = write_leaderboard([str(r) for r in runs], str(out), overwrite=True)
+    print(f"wrote {paths['md']}, {paths['csv']}, {paths['html']}")
 
 
 def _step(n: int, total: int, text: str) -> float:
@@ -116,7 +192,8 @@ def run_baselines(dataset: Path, pred_dir: Path, skipped: list[str]) -> dict[str
         path = pred_dir / f"{name}.h5"
         if path.is_file() and predictions_current(path, name, dataset):
             print(f"{name}: reusing {path}", file=sys.stderr)
-        elif not _cli("baselines", "run", name, "--dataset", dataset, "--out", path, allow_fail=True):
+        elif not _command(("baselines", "run", name, "--dataset", dataset, "--out", path),
+                          _predict, name, dataset, path, allow_fail=True):
             print(f"{name}: skipped (see the error above)", file=sys.stderr)
             skipped.append(f"{name} on {Path(dataset).name}")
             continue
@@ -132,8 +209,10 @@ def score(dataset: Path, preds: dict[str, Path], run_root: Path) -> list[Path]:
         if summary.is_file() and summary.stat().st_mtime >= path.stat().st_mtime:
             print(f"{name}: reusing {run_dir}", file=sys.stderr)
         else:
-            protos = [a for p in applicable_protocols(path) for a in ("--protocol", p)]
-            _cli("benchmark", "--dataset", dataset, "--predictions", path, *protos, "--out", run_dir, "--overwrite")
+            protocols = applicable_protocols(path)
+            _command(("benchmark", "--dataset", dataset, "--predictions", path,
+                      *[a for p in protocols for a in ("--protocol", p)], "--out", run_dir, "--overwrite"),
+                     _benchmark, dataset, path, protocols, run_dir)
         runs.append(run_dir)
     return runs
 
@@ -176,8 +255,10 @@ def run_demo(out_dir="demo_output", size: DemoSize = DemoSize()) -> Path:
     check_reusable(out, size)  # before any work: a folder made at another size is never silently reused
     t0 = _step(1, total, f"rendering {size.render_count} clothed humans at {size.resolution}x{size.resolution}")
     if not (synthetic / "dataset.json").is_file():
-        _cli("render", "--out", synthetic, "--count", size.render_count, "--seed", size.seed,
-             "--resolution", size.resolution, "--workers", 2 if size.render_count >= 8 else 1, "--preview")
+        workers = 2 if size.render_count >= 8 else 1
+        _command(("render", "--out", synthetic, "--count", size.render_count, "--seed", size.seed,
+                  "--resolution", size.resolution, "--workers", workers, "--preview"),
+                 _render, synthetic, size, workers)
     else:
         print(f"reusing {synthetic}", file=sys.stderr)
     _done(t0)
@@ -186,12 +267,12 @@ def run_demo(out_dir="demo_output", size: DemoSize = DemoSize()) -> Path:
     t0 = _step(2, total, f"simulating a {size.take_frames}-frame capture at {at} and fusing it")
     if not (take / "take.json").is_file():
         distance = () if size.take_distance_m is None else ("--distance", size.take_distance_m)
-        _cli("capture", "simulate", "--out", take, "--frames", size.take_frames, "--seed", size.seed, *distance,
-             "--overwrite")
+        _command(("capture", "simulate", "--out", take, "--frames", size.take_frames, "--seed", size.seed, *distance,
+                  "--overwrite"), _simulate, take, size)
     else:
         print(f"reusing {take}", file=sys.stderr)
     if not (fused / "dataset.json").is_file():
-        _cli("fuse", take, "--out", fused, "--overwrite")
+        _command(("fuse", take, "--out", fused, "--overwrite"), _fuse, take, fused)
     else:
         print(f"reusing {fused}", file=sys.stderr)
     report = json.loads((fused / "fusion_report.json").read_text())
@@ -212,7 +293,8 @@ def run_demo(out_dir="demo_output", size: DemoSize = DemoSize()) -> Path:
     for ds_name, ds_path in (("synthetic", synthetic), ("fused", fused)):
         runs = score(ds_path, preds[ds_name], out / "runs" / ds_name)
         boards[ds_name] = out / "report" / ds_name
-        _cli("leaderboard", *runs, "--out", boards[ds_name], "--overwrite")
+        _command(("leaderboard", *runs, "--out", boards[ds_name], "--overwrite"),
+                 _leaderboard, runs, boards[ds_name])
     from humandepth.demo.report import write_report
 
     index = write_report(out / "report", boards, synthetic / "preview.png", report)
