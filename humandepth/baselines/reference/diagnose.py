@@ -90,3 +90,52 @@ def overfit(samples, mcfg: ModelConfig, tcfg: TrainConfig, steps: int, stage: in
             levels = fit_levels(model, batch)
             log(f"step {k + 1}: " + " ".join(f"{name} {v:.3f}" for name, v in levels.items()))
     return fit_levels(model, batch)
+
+
+@torch.no_grad()
+def refinement_effect(model: ReferenceNet, samples, angle_deg: float = 20.0, kind: str = "tang") -> list[dict]:
+    """What the refinement layer does, per sample, where the predicted normals disagree with the depth.
+
+    For each sample (cropped with its true mask, as in training): the composed depth D0, the predicted normals
+    N and the refined depth D = refine(D0, N) inside the mask.  *Disagreeing* pixels are those where N is more
+    than ``angle_deg`` from the normal of D0 itself (``normals_from_depth`` on the network's normalised grid).
+    Returns one dict per sample: ``id``, ``disagree_frac``, ``moved_mm_disagree`` / ``moved_mm_agree`` (mean
+    |D - D0|), and ``err_change_mm_disagree`` / ``err_change_mm_all``: the change of the mean absolute error
+    against the relative ground truth (each depth shifted by its median difference to the truth) from D0 to D
+    (negative: the refinement helps)."""
+    from humandepth.baselines.reference.refine import refine
+    from humandepth.data.geometry import normals_from_depth
+
+    mcfg = model.cfg
+    model.eval()
+    rows = []
+    for s in samples:
+        item = make_item(s, mcfg)
+        batch = stack_items([item])
+        out = model(batch["rgb"], mask=batch["mask"], refinement="none")
+        m = batch["mask"]
+        d0, n = out["composed"], out["normal"]
+        d = refine(kind, d0, n, m)
+        mk = m[0, 0].numpy()
+        own = normals_from_depth(d0[0, 0].numpy() + 1.0, None, mk)  # + 1 m: the grid reads depth > 0 only
+        cos = (own * n[0].permute(1, 2, 0).numpy()).sum(-1)
+        has = np.linalg.norm(own, axis=-1) > 0.5
+        dis = mk & has & (cos < np.cos(np.radians(angle_deg)))
+        agree = mk & has & ~dis
+        gt = batch["depth"][0, 0].numpy()
+        a, b = d0[0, 0].numpy(), d[0, 0].numpy()
+        moved = np.abs(b - a) * 1000
+        nan = float("nan")
+        rows.append({"id": s.id, "disagree_frac": float(dis.sum() / max(mk.sum(), 1)),
+                     "moved_mm_disagree": float(moved[dis].mean()) if dis.any() else nan,
+                     "moved_mm_agree": float(moved[agree].mean()) if agree.any() else nan,
+                     "err_change_mm_disagree": (_aligned_mae_mm(b, gt, mk, dis) - _aligned_mae_mm(a, gt, mk, dis)
+                                                if dis.any() else nan),
+                     "err_change_mm_all": _aligned_mae_mm(b, gt, mk, mk) - _aligned_mae_mm(a, gt, mk, mk)})
+    return rows
+
+
+def _aligned_mae_mm(depth: np.ndarray, gt: np.ndarray, mask: np.ndarray, where: np.ndarray) -> float:
+    """Mean |depth + t - gt| over ``where`` in mm, t the median of gt - depth over ``mask`` (the tang2019 shift)."""
+    shift = np.median(gt[mask] - depth[mask])
+    return float(np.abs(depth[where] + shift - gt[where]).mean()) * 1000
