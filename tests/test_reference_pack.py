@@ -193,3 +193,37 @@ def test_training_imports_without_the_rendering_stack(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "--budget-s" in r.stdout
+
+
+def _with_an_empty_sample(root, record_fraction: bool):
+    from reference_helpers import rippled_scene
+
+    from humandepth.data import write_samples
+
+    samples = [rippled_scene(f"s{i:03d}", i) for i in range(3)]
+    empty = rippled_scene("s003", 3)
+    empty.mask = np.zeros_like(empty.mask)
+    empty.depth = np.zeros_like(empty.depth)
+    for s in (*samples, empty):
+        if record_fraction:
+            s.meta["mask_fraction"] = float(s.mask.mean())
+    return write_samples(root, [*samples, empty], name="with-empty", kind="synthetic", shard_size=4)
+
+
+def test_samples_without_a_person_are_left_out_and_recorded(tmp_path):
+    data = _with_an_empty_sample(tmp_path / "d", record_fraction=True)
+    out = train(data, tmp_path / "c", model_overrides=TINY, overrides=TINY_TRAIN, log_stream=io.StringIO())
+    _, cfg = load_checkpoint(out)
+    assert cfg["training"]["data"]["left_out"] == ["s003"]
+    pack_dataset(data, tmp_path / "p", side=40, quiet=True)
+    p = PackDataset(tmp_path / "p")
+    assert p.ids == ["s000", "s001", "s002"] and p.card["left_out"] == ["s003"]
+
+
+def test_an_error_in_a_loader_worker_is_one_line_naming_the_sample(tmp_path, capsys):
+    data = _with_an_empty_sample(tmp_path / "d", record_fraction=False)  # nothing says s003 is empty
+    code = cli_main(["baselines", "train", "reference", "--data", str(data), "--out", str(tmp_path / "c"),
+                     "--workers", "1", "--stage1-steps", "4", "--stage2-steps", "0", "--batch-size", "4",
+                     "--set", "seed=3"])
+    err = capsys.readouterr().err
+    assert code != 0 and "s003" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err

@@ -170,11 +170,17 @@ def write_pack(dataset, out, side: int, margin: float = DEFAULT_MARGIN, ids=None
     bad = [i for i in ids if not _SAFE_ID.match(str(i))]
     if bad:
         raise ValueError(f"sample id {bad[0]!r} cannot name a file (letters, digits, '.', '_', '-' only)")
-    K, j2d, j3d, med = [], [], [], []
+    K, j2d, j3d, med, kept, skipped = [], [], [], [], [], []
     files: dict[str, str] = {}
     filt = None
     for sid in ids:
         sample = dataset.get(sid)
+        if not (np.asarray(sample.mask, bool) & (sample.depth > 0)).any():
+            skipped.append(sid)  # a render can hide its person: nothing to train on
+            if progress is not None:
+                progress.update(1)
+            continue
+        kept.append(sid)
         crop, median = crop_sample(sample, side, margin)
         filt = filt or (sample.meta or {}).get("base_detail_filter")
         stem = images / sid
@@ -190,10 +196,13 @@ def write_pack(dataset, out, side: int, margin: float = DEFAULT_MARGIN, ids=None
         med.append(median)
         if progress is not None:
             progress.update(1)
-    np.savez(out / ARRAYS, ids=np.array(ids, dtype=str), K=np.array(K, np.float64).reshape(-1, 3, 3),
+    if not kept:
+        raise ValueError(f"no sample to pack: none of the {len(ids)} shows a person")
+    np.savez(out / ARRAYS, ids=np.array(kept, dtype=str), K=np.array(K, np.float64).reshape(-1, 3, 3),
              joints2d=np.array(j2d, np.float32).reshape(-1, 16, 2),
              joints3d=np.array(j3d, np.float32).reshape(-1, 16, 3), median=np.array(med, np.float64))
-    card = {"format": FORMAT, "format_version": FORMAT_VERSION, "count": len(ids), "side": side, "margin": margin,
+    card = {"format": FORMAT, "format_version": FORMAT_VERSION, "count": len(kept), "left_out": skipped,
+            "side": side, "margin": margin,
             "source": source or {}, "base_detail_filter": filt, "depth_step_m": DEPTH_STEP_M,
             "detail_step_m": DETAIL_STEP_M, "jpeg_quality": JPEG_QUALITY, "arrays_sha256": _sha256(out / ARRAYS),
             "files_sha256": files}

@@ -95,12 +95,45 @@ class StepSchedule:
         return int(self._perms[epoch][pos]), int(np.random.SeedSequence([self.seed, 1, k]).generate_state(1)[0])
 
 
+def usable_ids(dataset) -> tuple[list[str], list[str]]:
+    """(ids to train on, ids left out): samples whose index records ``mask_fraction == 0`` show no person (a
+    render can hide its person) and give no target; datasets without that column keep every sample."""
+    index = getattr(dataset, "index", None)
+    ids = list(dataset.ids)
+    if index is None or not hasattr(index, "columns") or "mask_fraction" not in index.columns:
+        return ids, []
+    empty = set(index.loc[index["mask_fraction"] <= 0, "id"].astype(str))
+    return [i for i in ids if i not in empty], [i for i in ids if i in empty]
+
+
+def _worker_errors(loader):
+    """Iterate ``loader``; an error raised in a worker process comes out as its own one-line message (torch
+    prefixes it with the worker's traceback text)."""
+    it = iter(loader)
+    while True:
+        try:
+            batch = next(it)
+        except StopIteration:
+            return
+        except Exception as e:
+            text = str(e)
+            if "Original Traceback" not in text:
+                raise
+            last = [line for line in text.strip().splitlines() if line.strip()][-1]
+            kind, _, msg = last.partition(": ")
+            raise (type(e) if type(e).__name__ == kind else RuntimeError)(msg or last) from None
+        yield batch
+
+
 class TrainingItems(Dataset):
     """Items ``(index, aug_seed) -> make_item(...)`` with the training augmentation of ``tcfg``."""
 
     def __init__(self, dataset, mcfg: ModelConfig, tcfg: TrainConfig):
         self.dataset, self.mcfg, self.tcfg = dataset, mcfg, tcfg
-        self.ids = list(dataset.ids)
+        self.ids, self.skipped = usable_ids(dataset)
+        if not self.ids:
+            raise ValueError(f"dataset {getattr(dataset, 'name', dataset)!r}: no sample shows a person "
+                             f"(mask_fraction is 0 for all {len(self.skipped)})")
         self.fields = fields_needed(mcfg)
         from humandepth.data.store import HumanDepthDataset
 
@@ -437,7 +470,8 @@ def _train(data, out: Path, config: str, variant: str, resume: bool, mcfg: Model
             return
         record["training"] = {"step": step, "stage": 1 if step <= tcfg.stage1_steps else 2, "total_steps": total,
                               "images_seen": step * tcfg.batch_size, "complete": step >= total,
-                              "seed": tcfg.seed, "data": _dataset_record(dataset), "command": command,
+                              "seed": tcfg.seed, "data": {**_dataset_record(dataset), "left_out": items.skipped},
+                              "command": command,
                               "device": str(dev), "torch": torch.__version__,
                               "autocast": str(amp_dtype).removeprefix("torch.") if amp_dtype else "none"}
         if parallel:
@@ -483,7 +517,10 @@ def _train(data, out: Path, config: str, variant: str, resume: bool, mcfg: Model
               f"({shown}) {rate:.2f} img/s", file=log_stream, flush=True)
         t_win, imgs_win, sums, counts = now, 0, {}, {}
 
-    for batch in loader:
+    if items.skipped and log_stream is not None:
+        print(f"reference: {len(items.skipped)} sample(s) show no person and are left out "
+              f"(first: {items.skipped[0]})", file=log_stream, flush=True)
+    for batch in _worker_errors(loader):
         stage = 1 if step < tcfg.stage1_steps else 2
         if step == tcfg.stage1_steps:
             log_window(1)  # never mix the two stages' terms in one log row
