@@ -6,15 +6,19 @@ Each sample is a pure function of ``(seed, index, config)``: its random stream i
 Camera: a perspective pinhole with a focal length drawn from a full-frame-equivalent range (36 mm wide
 sensor, default 24-85 mm), azimuth / elevation / roll ranges around the person, and the distance chosen so
 the person's projected extent fills a sampled fraction of the frame (default 70-95 %, the person placed
-off-centre within the frame).  With probability ``cut_prob`` the framing is closer (the person's extent is
-1.1-1.8 frames, aimed at the upper body), so the frame edge cuts the person.  ``crop="tang2019"`` makes the
-paper's tight 256 x 256 crops: the person fills 75-92 % of the frame and is centred exactly (the principal
-point is shifted, which is what cropping a larger image does), never cut and never occluded.
+off-centre within the frame).  The camera stays at least ``MIN_CAMERA_HEIGHT_M`` above the floor (the
+person's lowest point): where a low elevation and a long distance would put it lower, the elevation is raised
+just enough (a camera under the floor would see the floor's underside instead of the person).  With
+probability ``cut_prob`` the framing is closer (the person's extent is 1.1-1.8 frames, aimed at the upper
+body), so the frame edge cuts the person.  ``crop="tang2019"`` makes the paper's tight 256 x 256 crops: the
+person fills 75-92 % of the frame and is centred exactly (the principal point is shifted, which is what
+cropping a larger image does), never cut and never occluded.
 
 The picture: the person stands in a sampled place (:mod:`humandepth.render.places`: a room, outdoors, a
-studio or one of the user's photographs, sometimes with an occluder in front), lit by an environment and a
-key light with shadows (:mod:`humandepth.render.lighting`) and seen through a camera with optical and sensor
-effects (:mod:`humandepth.render.camera_fx`), all rendered by :func:`humandepth.render.photo.render_photo`.
+studio or one of the user's photographs, sometimes with an occluder in front that hides at most about half of
+the person), lit by an environment and a key light with shadows (:mod:`humandepth.render.lighting`) and seen
+through a camera with optical and sensor effects (:mod:`humandepth.render.camera_fx`), all rendered by
+:func:`humandepth.render.photo.render_photo`.
 The ground-truth passes hold the person only (the pixels where the person is visible).
 """
 
@@ -29,6 +33,7 @@ from humandepth.data.camera import Camera, look_at
 from humandepth.data.sample import Sample
 
 SENSOR_WIDTH_MM = 36.0
+MIN_CAMERA_HEIGHT_M = 0.3  # the camera's height above the person's lowest point (the floor, y = 0)
 CROPS = ("none", "tang2019")
 
 
@@ -86,7 +91,9 @@ def sample_camera(rng: np.random.Generator, vertices: np.ndarray, cfg: Generator
     """A camera that sees ``vertices`` (world) filling a sampled fraction of a square frame.
 
     Full frames place the person off-centre within the frame; a cut framing (``cfg.cut_prob``) makes the
-    person 1.1-1.8 frames tall and aims at the upper body, so the frame edge cuts the legs (or more).
+    person 1.1-1.8 frames tall and aims at the upper body, so the frame edge cuts the legs (or more).  The
+    camera is at least ``MIN_CAMERA_HEIGHT_M`` above the lowest vertex (the floor): a sampled elevation that
+    would put it lower is raised (the recorded ``elevation_deg`` is the one used).
     """
     size = cfg.resolution
     focal_mm = float(rng.uniform(*cfg.focal_mm))
@@ -102,19 +109,32 @@ def sample_camera(rng: np.random.Generator, vertices: np.ndarray, cfg: Generator
     lo, hi = vertices.min(axis=0), vertices.max(axis=0)
     target = 0.5 * (lo + hi)
     vertices = vertices[::3]  # the projected extent of every third vertex is within a pixel of all of them
-    direction = np.array([np.sin(az) * np.cos(el), np.sin(el), np.cos(az) * np.cos(el)])
-    dist = f_px * float(np.linalg.norm(hi - lo)) / (fill * size)
     K = np.array([[f_px, 0, size / 2 - 0.5], [0, f_px, size / 2 - 0.5], [0, 0, 1.0]])
-    for _ in range(3):  # refine the distance from the projected extent
-        T = look_at(target + dist * direction, target, roll_rad=roll)
-        pc = vertices @ T[:3, :3].T + T[:3, 3]
-        uv = pc[:, :2] / pc[:, 2:3] * f_px
-        extent = float(np.max(uv.max(axis=0) - uv.min(axis=0)))
-        dist *= extent / (fill * size)
+
+    def fit(el: float) -> tuple[np.ndarray, float]:
+        """The unit direction from the target to the camera at elevation ``el`` and the distance that makes
+        the person's projected extent ``fill`` of the frame."""
+        direction = np.array([np.sin(az) * np.cos(el), np.sin(el), np.cos(az) * np.cos(el)])
+        dist = f_px * float(np.linalg.norm(hi - lo)) / (fill * size)
+        for _ in range(3):  # refine the distance from the projected extent
+            T = look_at(target + dist * direction, target, roll_rad=roll)
+            pc = vertices @ T[:3, :3].T + T[:3, 3]
+            uv = pc[:, :2] / pc[:, 2:3] * f_px
+            extent = float(np.max(uv.max(axis=0) - uv.min(axis=0)))
+            dist *= extent / (fill * size)
+        return direction, dist
+
+    aim = target
     if cut:  # aim so the top of the frame is just above the person's head
-        top = max(hi[1] + 0.06 - (hi[1] - lo[1]) * 0.5 / fill, target[1])
-        target = np.array([target[0], top, target[2]])
-    T = look_at(target + dist * direction, target, roll_rad=roll)
+        aim = np.array([target[0], max(hi[1] + 0.06 - (hi[1] - lo[1]) * 0.5 / fill, target[1]), target[2]])
+    direction, dist = fit(el)
+    lowest = lo[1] + MIN_CAMERA_HEIGHT_M
+    for _ in range(8):  # the camera stays above the floor: from below, the floor hides the whole person
+        if aim[1] + dist * direction[1] >= lowest:
+            break
+        el = float(np.arcsin(np.clip((lowest + 0.01 - aim[1]) / dist, -1.0, 1.0)))
+        direction, dist = fit(el)
+    T = look_at(aim + dist * direction, aim, roll_rad=roll)
     if cfg.crop == "tang2019":  # centre the projected person exactly: a crop of a larger image
         pc = vertices @ T[:3, :3].T + T[:3, 3]
         uv = pc[:, :2] / pc[:, 2:3] * f_px
@@ -157,7 +177,8 @@ def generate_sample(index: int, seed: int, cfg: GeneratorConfig | None = None, b
     all_vertices = np.concatenate([np.asarray(m.vertices) for m in person.meshes])
     camera, cam_params = sample_camera(rng, all_vertices, cfg)
     camera_pos = -camera.cam_from_world[:3, :3].T @ camera.cam_from_world[:3, 3]
-    place = sample_place(rng, camera_pos, (camera.height, camera.width), background_images, cfg.occluder_prob)
+    place = sample_place(rng, camera_pos, (camera.height, camera.width), background_images, cfg.occluder_prob,
+                         person_points=all_vertices[::8])
     lighting = sample_lighting(rng, place.light_hints)
     fx = sample_camera_fx(rng, cam_params["focal_mm_full_frame"])
     photo = render_photo(person.meshes, person.surfaces, place, camera, lighting, fx, rng, person.cavity)

@@ -302,12 +302,16 @@ def expose(radiance: np.ndarray, weight: np.ndarray, lighting: dict) -> tuple[np
 
 def tone_map(linear: np.ndarray, shoulder: float = 0.8, contrast: float = 0.0) -> np.ndarray:
     """Linear (>= 0) -> display-referred [0, 1]: a soft shoulder above ``shoulder``, sRGB encoding, then an
-    S-curve (``contrast`` in [0, 1]: 0 none, 1 a full smoothstep), as a camera's picture style does."""
+    S-curve (``contrast`` in [0, 1]: 0 none, 1 a full smoothstep), as a camera's picture style does.
+
+    Finite for every input that is not NaN and every ``shoulder`` in [0, 1] (1 included, which the sampled
+    shoulder can round to): the shoulder's width is at least 1e-3 and the exponent is bounded (``exp(-40)`` is
+    below the float precision of 1), so neither a division by zero nor an overflow can occur, even for inf."""
     x = np.clip(linear, 0.0, None)
     over = x > shoulder
     if over.any():
         span = max(1.0 - shoulder, 1e-3)
         x = x.copy()
-        x[over] = shoulder + span * (1 - np.exp(-(x[over] - shoulder) / span))
+        x[over] = shoulder + span * (1 - np.exp(-np.minimum(x[over] - shoulder, 40.0 * span) / span))
     y = np.where(x <= 0.0031308, x * 12.92, 1.055 * np.power(np.clip(x, 0.0031308, 1.0), 1 / 2.4) - 0.055)
     return y if contrast <= 0 else (1 - contrast) * y + contrast * y * y * (3 - 2 * y)

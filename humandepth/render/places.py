@@ -324,10 +324,52 @@ def outdoor(rng: np.random.Generator, camera_pos: np.ndarray) -> Place:
     return place
 
 
-def add_occluder(place: Place, rng: np.random.Generator, camera_pos: np.ndarray) -> None:
+MAX_HIDDEN = 0.5  # an occluder may hide at most this fraction of the person's points from the camera
+
+
+def hidden_fraction(points: np.ndarray, eye: np.ndarray, meshes: list) -> float:
+    """Fraction of ``points`` (N, 3) whose straight line to ``eye`` (3,) passes through one of ``meshes``
+    (world frame; exact segment-triangle tests in float64, so the same on every machine)."""
+    points = np.asarray(points, np.float64)
+    if len(points) == 0:
+        return 0.0
+    d = np.asarray(eye, np.float64)[None] - points  # (N, 3) segment directions, t in (0, 1)
+    hit = np.zeros(len(points), bool)
+    for mesh in meshes:
+        v = np.asarray(mesh.vertices, np.float64)
+        lo, hi = v.min(0), v.max(0)
+        # segments whose bounding box misses the mesh's cannot cross it
+        near = ~hit & (np.minimum(points, points + d) <= hi).all(1) & (np.maximum(points, points + d) >= lo).all(1)
+        if not near.any():
+            continue
+        tri = v[np.asarray(mesh.faces)]
+        p0, e1, e2 = tri[:, 0], tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]  # (F, 3)
+        o, r = points[near][:, None], d[near][:, None]  # (M, 1, 3)
+        pvec = np.cross(r, e2[None])
+        det = np.einsum("fk,mfk->mf", e1, pvec)
+        ok = np.abs(det) > 1e-12
+        inv = 1.0 / np.where(ok, det, 1.0)
+        tvec = o - p0[None]
+        b1 = np.einsum("mfk,mfk->mf", tvec, pvec) * inv
+        qvec = np.cross(tvec, e1[None])
+        b2 = np.einsum("mk,mfk->mf", r[:, 0], qvec) * inv
+        t = np.einsum("fk,mfk->mf", e2, qvec) * inv
+        crosses = ok & (b1 >= 0) & (b2 >= 0) & (b1 + b2 <= 1) & (t > 1e-9) & (t < 1.0)
+        hit[np.flatnonzero(near)[crosses.any(1)]] = True
+    return float(hit.mean())
+
+
+def add_occluder(place: Place, rng: np.random.Generator, camera_pos: np.ndarray,
+                 person_points: np.ndarray | None = None) -> None:
     """Put an object between the camera and the person that hides part of them: a box, a table or a chair
     (the legs and more), or a narrow pillar to one side.  It stands 15-45 % of the way from the person to the
-    camera, so it looks at most about 1.8 times its own size next to the person."""
+    camera, so it looks at most about 1.8 times its own size next to the person.
+
+    With ``person_points`` (N, 3 world: points on the person), the object is taken away again when the lines of
+    sight from more than ``MAX_HIDDEN`` of them to the camera cross it: the person always stays in view.  The
+    kept occluder is recorded as ``params["occluder"]`` (with ``hides_fraction``), one taken away as
+    ``params["occluder_removed"]``."""
+    first = len(place.meshes)
     cam_xz = camera_pos[[0, 2]]
     dist = np.linalg.norm(cam_xz)
     t = rng.uniform(0.15, 0.45)
@@ -352,7 +394,14 @@ def add_occluder(place: Place, rng: np.random.Generator, camera_pos: np.ndarray)
                   "box", occluder=True)
     else:
         furniture(place, rng, kind, pos, yaw, occluder=True)
-    place.params["occluder"] = {"kind": kind, "position_m": rounded(pos), "fraction_to_camera": rounded(t)}
+    info = {"kind": kind, "position_m": rounded(pos), "fraction_to_camera": rounded(t)}
+    if person_points is not None:
+        info["hides_fraction"] = rounded(hidden_fraction(person_points, camera_pos, place.meshes[first:]))
+        if info["hides_fraction"] > MAX_HIDDEN:
+            place.truncate(first)
+            place.params["occluder_removed"] = info
+            return
+    place.params["occluder"] = info
 
 
 def list_background_images(folder) -> list[Path]:
@@ -389,8 +438,10 @@ PLACE_KINDS = ("room", "outdoor", "studio")
 
 
 def sample_place(rng: np.random.Generator, camera_pos: np.ndarray, resolution: tuple[int, int],
-                 images: list[Path] | None = None, occluder_prob: float = 0.0) -> Place:
-    """A place around the person (origin) that the camera at ``camera_pos`` (world) stands in."""
+                 images: list[Path] | None = None, occluder_prob: float = 0.0,
+                 person_points: np.ndarray | None = None) -> Place:
+    """A place around the person (origin) that the camera at ``camera_pos`` (world) stands in; ``person_points``
+    (N, 3 world points on the person) keep an occluder from hiding most of the person (:func:`add_occluder`)."""
     kinds = ["room", "outdoor", "studio"] + (["photo"] if images else [])
     probs = [0.58, 0.28, 0.14] if not images else [0.3, 0.14, 0.06, 0.5]
     kind = str(rng.choice(kinds, p=probs))
@@ -403,7 +454,7 @@ def sample_place(rng: np.random.Generator, camera_pos: np.ndarray, resolution: t
     else:
         place = studio(rng, camera_pos)
     if kind != "photo" and rng.random() < occluder_prob:
-        add_occluder(place, rng, camera_pos)
+        add_occluder(place, rng, camera_pos, person_points)
     place.params["kind"] = kind
     place.params["license"] = LICENSE
     return place
