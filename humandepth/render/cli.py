@@ -59,6 +59,9 @@ def register(sub) -> None:
     p.add_argument("--scans", "--scan-dir", dest="scans",
                    help="registered scan dataset name (datasets.yaml, format scans) or a folder of OBJ/PLY scans "
                    "(for --body scan)")
+    p.add_argument("--elevation-deg", type=float, nargs=2, metavar=("LO", "HI"),
+                   help="camera elevation above the person's centre, drawn uniformly from [LO, HI] degrees "
+                        "(default -10 30; a capture with the camera near chest height is about -5 15)")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     from humandepth.scale.options import add_executor_options
 
@@ -86,11 +89,16 @@ def _run(args) -> int:
     scan_dir, scan_license = _resolve_scans(args.scans) if args.scans else (None, None)
     if args.body == "scan" and not scan_dir:
         raise UserError("--body scan needs --scans NAME|DIR (a registered scan dataset or a folder of OBJ/PLY files)")
+    if args.elevation_deg is not None:
+        lo, hi = args.elevation_deg
+        if not (-80.0 <= lo <= hi <= 80.0):
+            raise UserError(f"--elevation-deg {lo:g} {hi:g}: expected LO <= HI, both within -80 and 80 degrees")
     cfg = GeneratorConfig(
         resolution=args.resolution, body=args.body, crop=args.crop, clothed=not args.unclothed,
         outfit=tuple(s.strip() for s in args.outfit.split(",") if s.strip()) if args.outfit else None,
         background_dir=args.backgrounds, smplx_model_path=args.smplx_model_path, scan_dir=scan_dir,
-        scan_license=scan_license)
+        scan_license=scan_license,
+        **({"elevation_deg": tuple(args.elevation_deg)} if args.elevation_deg is not None else {}))
     if args.body == "anny":  # fail before creating anything
         from humandepth.render.cache import require_anny_cache
 
