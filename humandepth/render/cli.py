@@ -61,7 +61,7 @@ def register(sub) -> None:
                    "(for --body scan)")
     p.add_argument("--elevation-deg", type=float, nargs=2, metavar=("LO", "HI"),
                    help="camera elevation above the person's centre, drawn uniformly from [LO, HI] degrees "
-                        "(default -10 30; a capture with the camera near chest height is about -5 15)")
+                        "(default -10 30)")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     from humandepth.scale.options import add_executor_options
 
