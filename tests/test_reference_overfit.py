@@ -46,3 +46,16 @@ def test_the_check_fails_when_the_images_never_reach_the_network(fitted):
     assert broken["detail_l1_cm"] > 0.95 * broken["detail_zero_cm"], broken
     assert broken["detail_corr"] < 0.3, broken
     assert broken["detail_l1_cm"] > fitted["detail_l1_cm"] + 0.05, (broken, fitted)
+
+
+def test_depth_tilt_of_an_analytic_plane():
+    from humandepth.baselines.reference.diagnose import depth_tilt
+
+    yy, xx = np.mgrid[0:64, 0:48].astype(np.float64)
+    mask = np.zeros((64, 48), bool)
+    mask[8:58, 10:30] = True  # a person 50 px tall
+    depth = 2.0 + 0.004 * yy - 0.002 * xx  # 4 mm per row down, 2 mm per column right
+    vertical, horizontal = depth_tilt(depth, mask)
+    assert vertical == pytest.approx(0.004 * 50) and horizontal == pytest.approx(-0.002 * 50)
+    with pytest.raises(ValueError, match="3 mask pixels"):
+        depth_tilt(depth, np.zeros_like(mask))

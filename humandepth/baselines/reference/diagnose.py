@@ -139,3 +139,17 @@ def _aligned_mae_mm(depth: np.ndarray, gt: np.ndarray, mask: np.ndarray, where: 
     """Mean |depth + t - gt| over ``where`` in mm, t the median of gt - depth over ``mask`` (the tang2019 shift)."""
     shift = np.median(gt[mask] - depth[mask])
     return float(np.abs(depth[where] + shift - gt[where]).mean()) * 1000
+
+
+def depth_tilt(depth: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
+    """(vertical, horizontal) slope of the plane fitted by least squares to ``depth`` (H, W) metres over ``mask``
+    (H, W) bool, in metres of depth per person height (the mask's row extent): positive when the depth grows
+    downwards / rightwards.  A camera above a standing person sees a positive vertical slope; docs/reference.md
+    compares the truth's with the predictions' to show the tilt a network learned from its corpus."""
+    yy, xx = np.nonzero(mask)
+    if len(yy) < 3:
+        raise ValueError("depth_tilt needs at least 3 mask pixels")
+    height = float(yy.max() - yy.min() + 1)
+    a = np.stack([(yy - yy.mean()) / height, (xx - xx.mean()) / height, np.ones(len(yy))], axis=1)
+    coef = np.linalg.lstsq(a, depth[yy, xx].astype(np.float64), rcond=None)[0]
+    return float(coef[0]), float(coef[1])
