@@ -57,21 +57,28 @@ def test_user_errors_are_one_line(tmp_path, capsys):
     assert "background folder" in capsys.readouterr().err
 
 
-def test_elevation_range_reaches_the_cameras(tmp_path, anny_ready, capsys):  # noqa: F811
+def test_elevation_and_pitch_ranges_reach_the_cameras(tmp_path, anny_ready, capsys):  # noqa: F811
     from humandepth.data import HumanDepthDataset
 
     out = tmp_path / "flat"
     assert main(["render", "--out", str(out), "--count", "2", "--seed", "3", "--resolution", "64", "--quiet",
-                 "--crop", "tang2019", "--elevation-deg", "4", "4"]) == 0
+                 "--crop", "tang2019", "--elevation-deg", "4", "4", "--pitch-deg", "7", "7"]) == 0
     ds = HumanDepthDataset(out)
     assert ds.card["generator"]["config"]["elevation_deg"] == [4.0, 4.0]
+    assert ds.card["generator"]["config"]["pitch_deg"] == [7.0, 7.0]
     for i in ds.ids:  # 4 degrees keeps these cameras above the floor, so none is raised
-        assert ds.get(i).meta["camera_sampling"]["elevation_deg"] == pytest.approx(4.0, abs=1e-3)
+        sample = ds.get(i)
+        assert sample.meta["camera_sampling"]["elevation_deg"] == pytest.approx(4.0, abs=1e-3)
+        assert sample.meta["camera_sampling"]["pitch_deg"] == pytest.approx(7.0, abs=1e-3)
+        assert sample.camera.cam_from_world[2, 1] == pytest.approx(-np.sin(np.radians(7.0)), abs=1e-6)
     capsys.readouterr()
-    bad = tmp_path / "bad"
-    assert main(["render", "--out", str(bad), "--count", "1", "--elevation-deg", "20", "5"]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "--elevation-deg 20 5" in err[0] and not bad.exists()
+    for bad_args, says in ((["--elevation-deg", "20", "5"], "--elevation-deg 20 5"),
+                           (["--pitch-deg", "0", "5"], "--pitch-deg needs --crop tang2019"),
+                           (["--crop", "tang2019", "--pitch-deg", "9", "2"], "--pitch-deg 9 2")):
+        bad = tmp_path / "bad"
+        assert main(["render", "--out", str(bad), "--count", "1", *bad_args]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and says in err[0] and not bad.exists(), err
 
 
 def test_setup_is_idempotent(anny_ready, capsys):  # noqa: F811

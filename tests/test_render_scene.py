@@ -68,6 +68,43 @@ def test_tang2019_crop_centres_the_person_exactly_and_never_cuts_or_occludes():
         GeneratorConfig(occluder_prob=1.5)
 
 
+@pytest.mark.parametrize("pitch", [-4.0, 0.0, 9.0])
+def test_a_pitched_crop_camera_looks_ahead_and_still_centres_the_person(pitch):
+    """With pitch_deg the tang2019 camera is not aimed at the person: its optical axis has the drawn pitch, the
+    person is seen from the drawn elevation, and the crop (principal point shifted) still centres and frames them;
+    an upright plank then has depth that slopes with the pitch alone."""
+    pts = _person_points(np.random.default_rng(0))
+    cfg = GeneratorConfig(crop="tang2019", elevation_deg=(25.0, 25.0), pitch_deg=(pitch, pitch), roll_deg=(0.0, 0.0))
+    cam, params = sample_camera(np.random.default_rng(1), pts, cfg)
+    assert params["pitch_deg"] == pytest.approx(pitch) and params["elevation_deg"] == pytest.approx(25.0)
+    axis = cam.cam_from_world[2, :3]  # the optical axis in world coordinates (y up)
+    assert axis[1] == pytest.approx(-np.sin(np.radians(pitch)), abs=1e-9)
+    uv = _project(cam, pts)
+    np.testing.assert_allclose((uv.max(0) + uv.min(0)) / 2, [127.5, 127.5], atol=1e-6)
+    assert 0.75 * 256 - 1 <= np.max(uv.max(0) - uv.min(0)) <= 0.92 * 256 + 1
+    assert cam.K[1, 2] < 127.5 - 40  # seen from 25 degrees above, the person sits low in the camera's frame
+    # the axis points along the person's azimuth, pitched; the camera depth (z) of an upright body's top and
+    # bottom then differ by height * sin(pitch), whatever the elevation it is seen from
+    top, bottom = np.array([[0.0, 1.75, 0.0]]), np.array([[0.0, 0.0, 0.0]])
+    z = [float((p @ cam.cam_from_world[:3, :3].T + cam.cam_from_world[:3, 3])[0, 2]) for p in (top, bottom)]
+    azimuth = np.radians(params["azimuth_deg"])
+    facing = np.array([np.sin(azimuth), 0.0, np.cos(azimuth)])  # horizontal, towards the camera
+    assert abs(axis @ -facing) == pytest.approx(np.cos(np.radians(pitch)), abs=1e-9)
+    assert z[0] - z[1] == pytest.approx(-1.75 * np.sin(np.radians(pitch)), abs=1e-9)
+
+
+def test_pitch_is_only_for_crops_and_recorded_only_when_set():
+    with pytest.raises(ValueError, match="pitch_deg applies to crop='tang2019'"):
+        GeneratorConfig(pitch_deg=(0.0, 5.0))
+    with pytest.raises(ValueError, match="pitch_deg 10 5"):
+        GeneratorConfig(crop="tang2019", pitch_deg=(10.0, 5.0))
+    assert "pitch_deg" not in GeneratorConfig(crop="tang2019").to_dict()
+    assert GeneratorConfig(crop="tang2019", pitch_deg=(-5, 15)).to_dict()["pitch_deg"] == [-5.0, 15.0]
+    cam, params = sample_camera(np.random.default_rng(1), _person_points(np.random.default_rng(0)),
+                                GeneratorConfig(crop="tang2019"))
+    assert "pitch_deg" not in params  # the default camera is aimed at the person, as before
+
+
 def test_rooms_hold_the_camera_and_keep_clear_of_the_person():
     for seed in range(8):
         rng = np.random.default_rng(seed)

@@ -62,6 +62,10 @@ def register(sub) -> None:
     p.add_argument("--elevation-deg", type=float, nargs=2, metavar=("LO", "HI"),
                    help="camera elevation above the person's centre, drawn uniformly from [LO, HI] degrees "
                         "(default -10 30)")
+    p.add_argument("--pitch-deg", type=float, nargs=2, metavar=("LO", "HI"),
+                   help="with --crop tang2019: the camera's own pitch below the horizon, drawn uniformly from [LO, HI] "
+                        "degrees, so each crop is an off-centre window of a frame from a camera that looks ahead, as "
+                        "crops of photographs are (default: the camera is aimed at the person; docs/render.md)")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     from humandepth.scale.options import add_executor_options
 
@@ -93,12 +97,19 @@ def _run(args) -> int:
         lo, hi = args.elevation_deg
         if not (-80.0 <= lo <= hi <= 80.0):
             raise UserError(f"--elevation-deg {lo:g} {hi:g}: expected LO <= HI, both within -80 and 80 degrees")
+    if args.pitch_deg is not None:
+        lo, hi = args.pitch_deg
+        if args.crop != "tang2019":
+            raise UserError("--pitch-deg needs --crop tang2019 (full frames are aimed at the person)")
+        if not (-45.0 <= lo <= hi <= 45.0):
+            raise UserError(f"--pitch-deg {lo:g} {hi:g}: expected LO <= HI, both within -45 and 45 degrees")
     cfg = GeneratorConfig(
         resolution=args.resolution, body=args.body, crop=args.crop, clothed=not args.unclothed,
         outfit=tuple(s.strip() for s in args.outfit.split(",") if s.strip()) if args.outfit else None,
         background_dir=args.backgrounds, smplx_model_path=args.smplx_model_path, scan_dir=scan_dir,
         scan_license=scan_license,
-        **({"elevation_deg": tuple(args.elevation_deg)} if args.elevation_deg is not None else {}))
+        **({"elevation_deg": tuple(args.elevation_deg)} if args.elevation_deg is not None else {}),
+        **({"pitch_deg": tuple(args.pitch_deg)} if args.pitch_deg is not None else {}))
     if args.body == "anny":  # fail before creating anything
         from humandepth.render.cache import require_anny_cache
 

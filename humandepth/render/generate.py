@@ -12,7 +12,12 @@ just enough (a camera under the floor would see the floor's underside instead of
 probability ``cut_prob`` the framing is closer (the person's extent is 1.1-1.8 frames, aimed at the upper
 body), so the frame edge cuts the person.  ``crop="tang2019"`` makes the paper's tight 256 x 256 crops: the
 person fills 75-92 % of the frame and is centred exactly (the principal point is shifted, which is what
-cropping a larger image does), never cut and never occluded.
+cropping a larger image does), never cut and never occluded.  By default such a crop's camera is aimed at the
+person, so its pitch equals the elevation it sees the person from; with ``pitch_deg`` the camera keeps its own
+pitch (drawn from that range, degrees below the horizon) while it still sees the person from the sampled
+elevation, and the crop is an off-centre window of its frame -- what cropping a person out of a photograph or a
+depth camera's frame is: the depth of an upright body then slopes with the camera's pitch, not with the
+direction the person is seen from.
 
 The picture: the person stands in a sampled place (:mod:`humandepth.render.places`: a room, outdoors, a
 studio or one of the user's photographs, sometimes with an occluder in front that hides at most about half of
@@ -48,6 +53,7 @@ class GeneratorConfig:
     fill: tuple[float, float] = (0.7, 0.95)
     azimuth_deg: tuple[float, float] = (-180.0, 180.0)
     elevation_deg: tuple[float, float] = (-10.0, 30.0)
+    pitch_deg: tuple[float, float] | None = None
     roll_deg: tuple[float, float] = (-6.0, 6.0)
     clothed: bool = True
     outfit: tuple[str, ...] | None = None
@@ -63,6 +69,14 @@ class GeneratorConfig:
     def __post_init__(self):
         if self.crop not in CROPS:
             raise ValueError(f"crop must be one of {CROPS}, got {self.crop!r}")
+        if self.pitch_deg is not None:
+            if self.crop != "tang2019":
+                raise ValueError("pitch_deg applies to crop='tang2019' (a window of a larger frame); full frames "
+                                 "are aimed at the person")
+            lo, hi = (float(v) for v in self.pitch_deg)
+            if not -45.0 <= lo <= hi <= 45.0:
+                raise ValueError(f"pitch_deg {lo:g} {hi:g}: expected LO <= HI, both within -45 and 45 degrees")
+            self.pitch_deg = (lo, hi)
         if self.crop == "tang2019":
             self.resolution = 256
             self.fill = (0.75, 0.92)
@@ -84,6 +98,8 @@ class GeneratorConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["outfit"] = list(self.outfit) if self.outfit else None
+        if d["pitch_deg"] is None:  # recorded only when set: cards of earlier datasets stay as they were
+            del d["pitch_deg"]
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}
 
 
@@ -93,7 +109,9 @@ def sample_camera(rng: np.random.Generator, vertices: np.ndarray, cfg: Generator
     Full frames place the person off-centre within the frame; a cut framing (``cfg.cut_prob``) makes the
     person 1.1-1.8 frames tall and aims at the upper body, so the frame edge cuts the legs (or more).  The
     camera is at least ``MIN_CAMERA_HEIGHT_M`` above the lowest vertex (the floor): a sampled elevation that
-    would put it lower is raised (the recorded ``elevation_deg`` is the one used).
+    would put it lower is raised (the recorded ``elevation_deg`` is the one used).  With ``cfg.pitch_deg`` (tang2019
+    crops) the camera looks towards the person's azimuth at a pitch drawn from that range instead of at the person
+    (``pitch_deg`` recorded; see the module docstring).
     """
     size = cfg.resolution
     focal_mm = float(rng.uniform(*cfg.focal_mm))
@@ -102,6 +120,7 @@ def sample_camera(rng: np.random.Generator, vertices: np.ndarray, cfg: Generator
     el = np.radians(rng.uniform(*cfg.elevation_deg))
     roll = np.radians(rng.uniform(*cfg.roll_deg))
     fill = float(rng.uniform(*cfg.fill))
+    pitch = np.radians(rng.uniform(*cfg.pitch_deg)) if cfg.pitch_deg is not None else None
     cut = bool(rng.random() < cfg.cut_prob)
     if cut:
         fill = float(rng.uniform(1.1, 1.8))
@@ -111,13 +130,20 @@ def sample_camera(rng: np.random.Generator, vertices: np.ndarray, cfg: Generator
     vertices = vertices[::3]  # the projected extent of every third vertex is within a pixel of all of them
     K = np.array([[f_px, 0, size / 2 - 0.5], [0, f_px, size / 2 - 0.5], [0, 0, 1.0]])
 
+    def pose(eye: np.ndarray, look: np.ndarray) -> np.ndarray:
+        """cam_from_world at ``eye``: aimed at ``look``, or with ``pitch`` along the person's azimuth."""
+        if pitch is None:
+            return look_at(eye, look, roll_rad=roll)
+        ahead = np.array([-np.sin(az) * np.cos(pitch), -np.sin(pitch), -np.cos(az) * np.cos(pitch)])
+        return look_at(eye, eye + ahead, roll_rad=roll)
+
     def fit(el: float) -> tuple[np.ndarray, float]:
         """The unit direction from the target to the camera at elevation ``el`` and the distance that makes
         the person's projected extent ``fill`` of the frame."""
         direction = np.array([np.sin(az) * np.cos(el), np.sin(el), np.cos(az) * np.cos(el)])
         dist = f_px * float(np.linalg.norm(hi - lo)) / (fill * size)
         for _ in range(3):  # refine the distance from the projected extent
-            T = look_at(target + dist * direction, target, roll_rad=roll)
+            T = pose(target + dist * direction, target)
             pc = vertices @ T[:3, :3].T + T[:3, 3]
             uv = pc[:, :2] / pc[:, 2:3] * f_px
             extent = float(np.max(uv.max(axis=0) - uv.min(axis=0)))
@@ -134,7 +160,7 @@ def sample_camera(rng: np.random.Generator, vertices: np.ndarray, cfg: Generator
             break
         el = float(np.arcsin(np.clip((lowest + 0.01 - aim[1]) / dist, -1.0, 1.0)))
         direction, dist = fit(el)
-    T = look_at(aim + dist * direction, aim, roll_rad=roll)
+    T = pose(aim + dist * direction, aim)
     if cfg.crop == "tang2019":  # centre the projected person exactly: a crop of a larger image
         pc = vertices @ T[:3, :3].T + T[:3, 3]
         uv = pc[:, :2] / pc[:, 2:3] * f_px
@@ -153,6 +179,8 @@ def sample_camera(rng: np.random.Generator, vertices: np.ndarray, cfg: Generator
               "azimuth_deg": round(float(np.degrees(az)), 4), "elevation_deg": round(float(np.degrees(el)), 4),
               "roll_deg": round(float(np.degrees(roll)), 4), "distance_m": round(float(dist), 5),
               "fill": round(fill, 4), "cut_by_frame": cut, "crop": cfg.crop}
+    if pitch is not None:
+        params["pitch_deg"] = round(float(np.degrees(pitch)), 4)
     return cam, params
 
 
