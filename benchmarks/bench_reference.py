@@ -11,6 +11,11 @@ where the device computes bf16 natively (CUDA; CPUs with AVX512-BF16/AMX); infer
     python benchmarks/bench_reference.py --configs small --steps 10 --threads 2
     python benchmarks/bench_reference.py --configs small --slow --model-set prior_channels=0   # the old path
     python benchmarks/bench_reference.py --configs paper --device cuda --batch-size 32
+    python benchmarks/bench_reference.py --configs small --predict --threads 2   # + the baseline, per test-time views
+
+``--predict`` also times the registered baseline end to end with the shipped checkpoint: ms per 256 x 256 image
+(the segmentation pass that finds the box, the crops, every test-time view, the map back to the image), once per
+``--tta`` choice.
 """
 
 from __future__ import annotations
@@ -113,6 +118,27 @@ def bench(config: str, steps: int, reps: int, batch_size: int | None, device: to
                      else "float32, NCHW")}
 
 
+def bench_predict(reps: int, device: torch.device) -> dict[str, float]:
+    """Median ms per 256 x 256 image of :class:`ReferenceBaseline.predict` with the shipped checkpoint, per
+    test-time views setting."""
+    from humandepth.baselines.reference.predict import TTA_VIEWS, ReferenceBaseline
+
+    sample = analytic_sample(256)
+    out = {}
+    for tta in TTA_VIEWS:
+        method = ReferenceBaseline(device=str(device), tta=tta, batch_size=1)
+        method.predict([sample])  # warm-up
+        times = []
+        for _ in range(reps):
+            t = time.perf_counter()
+            method.predict([sample])
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            times.append(time.perf_counter() - t)
+        out[tta] = float(np.median(times)) * 1e3
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--configs", nargs="+", default=["small", "paper"], choices=["small", "paper"])
@@ -125,6 +151,8 @@ def main() -> None:
                     help="float32 and NCHW, no autocast: the training path before 2026-12-07 (for before/after)")
     ap.add_argument("--model-set", action="append", default=[], metavar="KEY=VALUE",
                     help="a ModelConfig field, e.g. prior_channels=0 (repeatable; JSON values)")
+    ap.add_argument("--predict", action="store_true",
+                    help="also time the reference baseline end to end (shipped checkpoint), per --tta choice")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -137,6 +165,10 @@ def main() -> None:
         print(f"{r['config']:>5}: input {r['input']}px  {r['params_M']:.2f} M params ({r['weights_MB']:.1f} MB fp32)  "
               f"train {r['train_img_s']:.2f} img/s (batch {r['batch']}, {r['mode']}, targets {r['item_ms']:.1f} "
               f"ms/img)  inference {r['infer_ms']:.1f} ms/image (float32)", flush=True)
+    if args.predict:
+        ms = bench_predict(args.reps, dev)
+        print("baseline `reference` (shipped small checkpoint), 256x256 image, end to end: "
+              + ", ".join(f"tta {k} {v:.1f} ms" for k, v in ms.items()), flush=True)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,15 @@ from reference_helpers import one_thread, rippled_scene, tiny_model_config, writ
 
 from humandepth.baselines.reference import predict as predict_module
 from humandepth.baselines.reference.checkpoint import save_checkpoint
-from humandepth.baselines.reference.crop import crop_image, cut, person_box, resize_chw, to_crop_coords, uncrop
+from humandepth.baselines.reference.crop import (
+    crop_image,
+    cut,
+    person_box,
+    resize_chw,
+    scale_box,
+    to_crop_coords,
+    uncrop,
+)
 from humandepth.baselines.reference.model import ReferenceNet
 from humandepth.baselines.reference.predict import ReferenceBaseline
 from humandepth.baselines.run import run_baseline
@@ -121,7 +129,8 @@ def test_segmentation_crop_passes_each_see_the_previous_box(checkpoints, monkeyp
 def test_gt_mask_crop_puts_background_outside_the_box(checkpoints):
     s = rippled_scene("x", 4, height=120, width=90)
     (depth, normal), = ReferenceBaseline(checkpoint=checkpoints["full"], crop="mask").predict([s])
-    top, left, side = person_box(s.mask)
+    widest = max(scale for scale, _ in predict_module.TTA_VIEWS["flip-scale"])  # the default views' widest box
+    top, left, side = scale_box(person_box(s.mask), widest)
     outside = np.ones(s.mask.shape, bool)
     outside[max(top, 0):top + side, max(left, 0):left + side] = False
     assert outside.any() and np.all(depth[outside] == pytest.approx(0.60))
@@ -187,3 +196,49 @@ def test_a_run_that_crops_with_the_true_mask_is_marked_as_reading_it(tmp_path):
     oracle = run_baseline("reference-no-refine", ds, tmp_path / "mask.h5", options={"crop": "mask"}, progress=False)
     with Predictions(plain) as p, Predictions(oracle) as q:
         assert p.attrs["oracle_uses_gt"] == "" and q.attrs["oracle_uses_gt"] == "mask"
+
+
+def _mirrored(sample):
+    out = rippled_scene(sample.id, 0, height=sample.height, width=sample.width)
+    out.rgb = np.ascontiguousarray(sample.rgb[:, ::-1])
+    return out
+
+
+def test_test_time_views_average_the_mirror_image_and_a_wider_box(checkpoints):
+    sample = rippled_scene("v", 5, height=64, width=64)
+    box = (12, 12, 40)  # centred: the mirror image has the same box, and so has the 10 % wider one (10, 10, 44)
+    preds = {}
+    for tta in ("none", "flip", "flip-scale"):
+        b = ReferenceBaseline(checkpoint=checkpoints["full"], tta=tta)
+        (d, n), = b.predict_in_boxes([sample], [box])
+        (dm, nm), = b.predict_in_boxes([_mirrored(sample)], [box])
+        preds[tta] = (d, n, dm, nm)
+        assert np.all(d[:10] == np.float32(0.60)) and np.all(n[:10] == 0)  # outside every view's box
+        symmetric = np.allclose(dm, d[:, ::-1], atol=1e-5) and np.allclose(nm, n[:, ::-1] * [-1, 1, 1], atol=1e-4)
+        # a view and its mirror image together see the mirrored sample as the mirror of the sample
+        assert symmetric == (tta != "none"), tta
+    d1, _, d1m, _ = preds["none"]
+    inside = np.zeros((64, 64), bool)
+    inside[12:52, 12:52] = True
+    expected = 0.5 * (d1 + d1m[:, ::-1])
+    assert np.allclose(preds["flip"][0][inside], expected[inside], atol=1e-5)
+    ring = np.zeros((64, 64), bool)
+    ring[10:54, 10:54] = True
+    ring &= ~inside  # only the wider views cover it: their mean, never the background value
+    assert np.all(np.abs(preds["flip-scale"][0][ring] - 0.60) > 1e-6)
+
+
+def test_test_time_views_are_checked_and_recorded(checkpoints, tmp_path, capsys):
+    from humandepth.cli import main
+
+    with pytest.raises(ValueError, match="unknown test-time views 'twice'"):
+        ReferenceBaseline(checkpoint=checkpoints["full"], tta="twice")
+    ds = open_dataset(checkpoints["data"])
+    out = run_baseline("reference", ds, tmp_path / "one.h5",
+                       options={"checkpoint": str(checkpoints["full"]), "tta": "none"}, progress=False)
+    with Predictions(out) as preds:
+        assert preds.attrs["setting.tta"] == "none" and preds.attrs["setting.crop"] == "segmentation"
+    rc = main(["baselines", "run", "plane", "--dataset", str(checkpoints["data"]), "--out", str(tmp_path / "p.h5"),
+               "--tta", "flip"])
+    assert rc != 0 and "takes no --tta" in capsys.readouterr().err
+    assert not (tmp_path / "p.h5").exists()

@@ -35,6 +35,9 @@ def register(sub) -> None:
     p.add_argument("--dataset", required=True, help="dataset path or registered name")
     p.add_argument("--out", required=True, help="predictions file to write (.h5)")
     p.add_argument("--checkpoint", help="checkpoint for the reference network (default: the shipped one)")
+    p.add_argument("--tta", choices=("none", "flip", "flip-scale"),
+                   help="reference network: test-time views averaged per image -- flip-scale (default: the box and a "
+                   "10%% wider one, each also mirrored), flip (the box and its mirror) or none")
     m = p.add_argument_group("published models (see docs/baselines.md)")
     m.add_argument("--weights", metavar="PATH", help="the model's weights: a transformers folder, a DAViD .onnx or a "
                    "Sapiens .pt2 file (default: its entry in the YAML file named by $HUMANDEPTH_WEIGHTS)")
@@ -83,6 +86,10 @@ def _run(args) -> int:
         what = "it has no learned weights" if not entry.accepts else "give its weights with --weights"
         raise ValueError(f"baseline {args.name!r} takes no --checkpoint ({what})")
     options = {"checkpoint": args.checkpoint}
+    if args.tta is not None:
+        if not entry.needs_checkpoint:
+            raise ValueError(f"baseline {args.name!r} takes no --tta (only the reference network averages views)")
+        options["tta"] = args.tta
     for key in MODEL_OPTIONS:
         value = getattr(args, key)
         if value is not None and key not in entry.accepts:

@@ -16,7 +16,8 @@ def run_baseline(name: str, dataset, out, options: dict | None = None, progress:
 
     The file is written to ``out.partial`` and renamed at the end, so an interrupted run leaves no
     half-written predictions file under the final name.  Its root attributes record the baseline, the
-    dataset's sha256 and, for a learned baseline, the sha256 of its weights (``weights_sha256``).
+    dataset's sha256 and, for a learned baseline, the sha256 of its weights (``weights_sha256``) and its inference
+    settings (``setting.<name>``, e.g. the reference network's crop source and test-time views).
     """
     entry = get_baseline(name)
     options = {k: v for k, v in (options or {}).items() if v is not None}
@@ -28,6 +29,8 @@ def run_baseline(name: str, dataset, out, options: dict | None = None, progress:
              "oracle_uses_gt": ",".join(dict.fromkeys([*entry.uses_gt, *getattr(method, "uses_gt", ())]))}
     if getattr(method, "weights_sha256", None):  # learned baselines: which weights made these predictions
         attrs["weights_sha256"] = method.weights_sha256
+    for key, value in (getattr(method, "settings", None) or {}).items():  # e.g. the reference's crop and views
+        attrs[f"setting.{key}"] = value
     with PredictionsWriter(out, method=name, depth_kind=method.depth_kind, attrs=attrs) as writer:
         bs = max(1, int(getattr(method, "batch_size", 1)))
         for start in range(0, n, bs):

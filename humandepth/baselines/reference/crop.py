@@ -42,6 +42,13 @@ def person_box(mask: np.ndarray, widen_x: float = WIDEN_X, widen_y: float = WIDE
     return int(round(cy - side_i / 2.0)), int(round(cx - side_i / 2.0)), side_i
 
 
+def scale_box(box: tuple[int, int, int], scale: float) -> tuple[int, int, int]:
+    """The square box ``scale`` times as wide about the same centre (integer pixels, the side rounded)."""
+    top, left, side = box
+    new = max(1, int(round(side * scale)))
+    return top + (side - new) // 2, left + (side - new) // 2, new
+
+
 def cut(arr: np.ndarray, box: tuple[int, int, int], fill=0) -> np.ndarray:
     """The box's (side, side, ...) window of ``arr`` (H, W, ...), ``fill`` outside the image."""
     top, left, side = box
