@@ -59,3 +59,23 @@ def test_depth_tilt_of_an_analytic_plane():
     assert vertical == pytest.approx(0.004 * 50) and horizontal == pytest.approx(-0.002 * 50)
     with pytest.raises(ValueError, match="3 mask pixels"):
         depth_tilt(depth, np.zeros_like(mask))
+
+
+def test_tilt_decomposition_separates_the_plane_from_the_shape():
+    from humandepth.baselines.reference.diagnose import tilt_decomposition
+
+    yy, xx = np.mgrid[0:64, 0:48].astype(np.float64)
+    mask = np.zeros((64, 48), bool)
+    mask[8:58, 10:30] = True  # 50 px tall
+    shape = 0.03 * np.sin(0.5 * yy) * np.cos(0.4 * xx)
+    truth = 2.0 + 0.004 * yy + 0.006 * xx + shape
+    wrong_tilt = 1.5 - 0.002 * yy + shape  # the shape exactly, another plane
+    r = tilt_decomposition(truth, wrong_tilt, mask)
+    assert r["pred"] > 0.02 and r["true_tilt"] == pytest.approx(0.0, abs=1e-9)
+    assert 0 < r["true_vertical_tilt"] < r["pred"]  # the horizontal slope is still wrong
+    assert r["true_plane"] == pytest.approx(float(np.mean(np.abs(shape[mask] - np.median(shape[mask])))), abs=2e-3)
+    assert r["truth_vertical"] == pytest.approx(0.004 * 50, abs=0.01)
+    assert r["pred_vertical"] == pytest.approx(-0.002 * 50, abs=0.01)
+    assert r["pred_horizontal"] == pytest.approx(0, abs=0.01)
+    with pytest.raises(ValueError, match="3 mask pixels"):
+        tilt_decomposition(truth, truth, np.zeros_like(mask))

@@ -141,15 +141,46 @@ def _aligned_mae_mm(depth: np.ndarray, gt: np.ndarray, mask: np.ndarray, where: 
     return float(np.abs(depth[where] + shift - gt[where]).mean()) * 1000
 
 
+def _person_plane_basis(mask: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, columns and the (N, 3) least-squares basis (rows, columns centred, in person heights; 1) of ``mask``."""
+    yy, xx = np.nonzero(mask)
+    if len(yy) < 3:
+        raise ValueError(f"{what} needs at least 3 mask pixels")
+    height = float(yy.max() - yy.min() + 1)
+    return yy, xx, np.stack([(yy - yy.mean()) / height, (xx - xx.mean()) / height, np.ones(len(yy))], axis=1)
+
+
 def depth_tilt(depth: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
     """(vertical, horizontal) slope of the plane fitted by least squares to ``depth`` (H, W) metres over ``mask``
     (H, W) bool, in metres of depth per person height (the mask's row extent): positive when the depth grows
     downwards / rightwards.  A camera above a standing person sees a positive vertical slope; docs/reference.md
     compares the truth's with the predictions' to show the tilt a network learned from its corpus."""
-    yy, xx = np.nonzero(mask)
-    if len(yy) < 3:
-        raise ValueError("depth_tilt needs at least 3 mask pixels")
-    height = float(yy.max() - yy.min() + 1)
-    a = np.stack([(yy - yy.mean()) / height, (xx - xx.mean()) / height, np.ones(len(yy))], axis=1)
+    yy, xx, a = _person_plane_basis(mask, "depth_tilt")
     coef = np.linalg.lstsq(a, depth[yy, xx].astype(np.float64), rcond=None)[0]
     return float(coef[0]), float(coef[1])
+
+
+def tilt_decomposition(depth: np.ndarray, pred: np.ndarray, mask: np.ndarray) -> dict[str, float]:
+    """How much of a prediction's error is the plane through the person: the tang2019 error (median shift, mean
+    absolute difference over ``mask``, metres) of
+
+    - ``pred``: the prediction (H, W) as it is;
+    - ``true_tilt``: the prediction with its own fitted plane's slopes replaced by those of the truth's plane;
+    - ``true_vertical_tilt``: the same with the vertical slope alone replaced;
+    - ``true_plane``: the truth's fitted plane alone (all of the shape left out);
+
+    and the slopes themselves (``*_vertical`` / ``*_horizontal``, metres per person height as in
+    :func:`depth_tilt`)."""
+    yy, xx, a = _person_plane_basis(mask, "tilt_decomposition")
+    g = depth[yy, xx].astype(np.float64)
+    p = pred[yy, xx].astype(np.float64)
+    gc = np.linalg.lstsq(a, g, rcond=None)[0]
+    pc = np.linalg.lstsq(a, p, rcond=None)[0]
+
+    def err(x: np.ndarray) -> float:
+        return float(np.mean(np.abs(x + np.median(g - x) - g)))
+
+    return {"pred": err(p), "true_tilt": err(p + a[:, :2] @ (gc[:2] - pc[:2])),
+            "true_vertical_tilt": err(p + a[:, 0] * (gc[0] - pc[0])), "true_plane": err(a @ gc),
+            "truth_vertical": float(gc[0]), "truth_horizontal": float(gc[1]),
+            "pred_vertical": float(pc[0]), "pred_horizontal": float(pc[1])}
