@@ -57,6 +57,35 @@ def test_targets_follow_the_authors_conventions():
     assert set(torch.unique(item["parts"]).tolist()) <= {0, 1, 2, 9, 10, 11, 12}
 
 
+def test_a_mirrored_item_swaps_sides_and_mirroring_twice_is_the_identity():
+    from humandepth.baselines.reference.targets import JOINT_MIRROR, PART_MIRROR, mirror_item
+    from humandepth.data.conventions import JOINT_NAMES, PART_NAMES
+
+    assert PART_NAMES[PART_MIRROR[PART_NAMES.index("right_upper_leg")]] == "left_upper_leg"
+    assert JOINT_NAMES[JOINT_MIRROR[JOINT_NAMES.index("left_shoulder")]] == "right_shoulder"
+    assert JOINT_MIRROR[JOINT_NAMES.index("head")] == JOINT_NAMES.index("head")
+    item = make_item(rippled_scene("m", 6), tiny_model_config())
+    item["parts"][0, :3] = -100  # unlabelled pixels stay unlabelled
+    m = mirror_item(item)
+    h = item["parts"].shape[-1]
+    assert torch.equal(m["rgb"], item["rgb"].flip(-1)) and torch.equal(m["depth"], item["depth"].flip(-1))
+    assert torch.equal(m["normal"][0], -item["normal"][0].flip(-1))
+    assert torch.equal(m["normal"][1:], item["normal"][1:].flip(-1))
+    right_leg, left_leg = PART_NAMES.index("right_upper_leg"), PART_NAMES.index("left_upper_leg")
+    assert torch.equal(m["parts"] == left_leg, (item["parts"] == right_leg).flip(-1))
+    assert bool((m["parts"][0, -3:] == -100).all())
+    r, left = JOINT_NAMES.index("right_hip"), JOINT_NAMES.index("left_hip")
+    assert float(m["joints"][left, 0]) == pytest.approx(h - 1 - float(item["joints"][r, 0]))
+    assert float(m["joints"][left, 1]) == float(item["joints"][r, 1])  # y and depth bin unchanged
+    back = mirror_item(m)
+    assert all(torch.allclose(back[k].float(), item[k].float(), atol=1e-5) for k in item)
+    # mirror_prob 0 draws nothing from the augmentation stream: runs without mirroring are unchanged
+    rng_a, rng_b = np.random.default_rng(3), np.random.default_rng(3)
+    a = make_item(rippled_scene("m", 6), tiny_model_config(), rng=rng_a, jitter=0.2)
+    b = make_item(rippled_scene("m", 6), tiny_model_config(), rng=rng_b, jitter=0.2, mirror_prob=0.0)
+    assert torch.equal(a["rgb"], b["rgb"]) and rng_a.uniform() == rng_b.uniform()
+
+
 def test_loss_helpers():
     vol = gaussian_volumes(torch.tensor([[[5.0, 7.0, 9.0]] * 16]), 16)
     assert vol.shape == (1, 16, 19 * 16 * 16)

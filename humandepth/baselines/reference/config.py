@@ -157,6 +157,9 @@ class TrainConfig:
         jitter: colour jitter, each channel multiplied by U(1 - jitter, 1 + jitter) (authors: 0.4).
         background_prob: probability of replacing the background through the mask by a random texture.
         crop_jitter: random scale/shift of the person box, as a fraction of its side.
+        mirror_prob: probability of mirroring a training crop left to right (left and right parts and joints
+            swapped, normals' x negated; :func:`~humandepth.baselines.reference.targets.mirror_item`); 0 (off) in
+            the presets, see docs/reference.md.
         seed: seeds the model initialisation, the data order and every augmentation.
         log_every, checkpoint_every: steps between progress lines / checkpoints.
         amp: bfloat16 autocast where the device computes bf16 natively (CUDA; CPUs with AVX512-BF16 or AMX, see
@@ -186,6 +189,7 @@ class TrainConfig:
     jitter: float = 0.4
     background_prob: float = 0.5
     crop_jitter: float = 0.05
+    mirror_prob: float = 0.0
     seed: int = 0
     log_every: int = 10
     checkpoint_every: int = 200

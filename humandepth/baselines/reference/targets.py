@@ -22,9 +22,42 @@ from humandepth.baselines.reference.config import (
     ModelConfig,
 )
 from humandepth.baselines.reference.crop import crop_image, cut, person_box, resize_chw, to_crop_coords
+from humandepth.data.conventions import JOINT_NAMES, PART_NAMES
 
 BASE_MIN = DEPTH_BIN_FIRST * DEPTH_BIN_M
 BASE_MAX = (DEPTH_BIN_FIRST + DEPTH_BINS - 1) * DEPTH_BIN_M
+
+
+def _mirror_order(names: tuple[str, ...]) -> np.ndarray:
+    """Index of each name's left/right counterpart (itself for names without a side)."""
+    def other(name: str) -> str:
+        if name.startswith("right_"):
+            return "left_" + name[len("right_"):]
+        if name.startswith("left_"):
+            return "right_" + name[len("left_"):]
+        return name
+
+    return np.array([names.index(other(n)) for n in names])
+
+
+JOINT_MIRROR = _mirror_order(JOINT_NAMES)  # joint j of a mirrored image is joint JOINT_MIRROR[j] of the original
+PART_MIRROR = _mirror_order(PART_NAMES)  # part label k becomes PART_MIRROR[k] in a mirrored image
+
+
+def mirror_item(item: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The training item of the left-right mirror image of ``item`` (:func:`make_item`'s keys): every map flipped,
+    normals' x negated, left and right parts and joints swapped, joint x mirrored in the heatmap."""
+    out = {k: v.flip(-1) for k, v in item.items() if k not in ("parts", "joints", "joints_valid", "normal")}
+    out["normal"] = item["normal"].flip(-1) * torch.tensor([-1.0, 1.0, 1.0]).view(3, 1, 1)
+    parts = item["parts"].flip(-1)
+    labelled = parts >= 0
+    out["parts"] = torch.where(labelled, torch.from_numpy(PART_MIRROR)[parts.clamp_min(0)], parts)
+    h = item["parts"].shape[-1]
+    joints = item["joints"][torch.from_numpy(JOINT_MIRROR)].clone()
+    joints[:, 0] = (h - 1) - joints[:, 0]  # heatmap pixel centres at 0 .. h-1
+    out["joints"] = joints
+    out["joints_valid"] = item["joints_valid"][torch.from_numpy(JOINT_MIRROR)]
+    return out
 
 
 def fields_needed(cfg: ModelConfig) -> tuple[str, ...]:
@@ -56,14 +89,16 @@ def random_background(rng: np.random.Generator, size: int) -> np.ndarray:
 
 
 def make_item(sample, cfg: ModelConfig, rng: np.random.Generator | None = None, jitter: float = 0.0,
-              background_prob: float = 0.0, crop_jitter: float = 0.0) -> dict[str, torch.Tensor]:
+              background_prob: float = 0.0, crop_jitter: float = 0.0,
+              mirror_prob: float = 0.0) -> dict[str, torch.Tensor]:
     """Crop ``sample`` around its mask and build every target at the network's resolution.
 
     Returns (S = input_size, h = S/4): ``rgb`` (3,S,S) float [0,1] (augmented when ``rng`` is given),
     ``mask`` (1,S,S) bool, ``depth`` / ``base`` / ``detail`` (1,S,S) float32 relative metres,
     ``normal`` (3,S,S), ``normal_valid`` (1,S,S) bool, ``parts`` (h,h) int64, ``joints`` (16,3) float32
     (x, y heatmap px, depth bin), ``joints_valid`` (16,) bool.  Absent optional fields give zeros and
-    all-False validity (training checks the fields up front, see :func:`fields_needed`).
+    all-False validity (training checks the fields up front, see :func:`fields_needed`).  With ``rng``, the
+    item is mirrored left to right with probability ``mirror_prob`` (:func:`mirror_item`).
     """
     s, h = cfg.input_size, cfg.heatmap_size
     fg = np.asarray(sample.mask, bool) & (sample.depth > 0) & np.isfinite(sample.depth)
@@ -122,4 +157,6 @@ def make_item(sample, cfg: ModelConfig, rng: np.random.Generator | None = None, 
             rgb = (rgb * torch.from_numpy(rng.uniform(1 - jitter, 1 + jitter, 3).astype(np.float32)).view(3, 1, 1))
             rgb = rgb.clamp(0.0, 1.0)
     item["rgb"] = rgb
+    if rng is not None and mirror_prob > 0 and rng.uniform() < mirror_prob:
+        item = mirror_item(item)
     return item

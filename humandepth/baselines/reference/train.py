@@ -149,7 +149,7 @@ class TrainingItems(Dataset):
         rng = np.random.default_rng(seed)
         t = self.tcfg
         return make_item(sample, self.mcfg, rng=rng, jitter=t.jitter, background_prob=t.background_prob,
-                         crop_jitter=t.crop_jitter)
+                         crop_jitter=t.crop_jitter, mirror_prob=t.mirror_prob)
 
 
 class _Batches:
