@@ -1,9 +1,9 @@
 """The tilt of a depth predictor's output against the truth's, per dataset: how much of its error is a plane.
 
-For each sample, a plane is fitted to the true depth and to the prediction over the true person mask
-(:func:`humandepth.baselines.reference.diagnose.depth_tilt`); prints the mean vertical and horizontal slopes
-(cm per person height) with their spread and correlation over the samples, the mean correlation of prediction
-and truth, their mean p5-p95 depth ranges, and the error decomposition of
+For each sample, a plane is fitted to the true depth and to the prediction over the true person mask (slopes as
+:func:`humandepth.baselines.reference.diagnose.depth_tilt` gives them); prints the mean vertical and horizontal
+slopes (cm per person height) with their spread and correlation over the samples, the mean correlation of
+prediction and truth, their mean p5-p95 depth ranges, and the error decomposition of
 :func:`humandepth.baselines.reference.diagnose.tilt_decomposition`: the tang2019 error (cm) of the prediction,
 of the prediction with the truth's slopes (both, or the vertical one alone) in place of its own, and of the
 truth's plane alone.
@@ -13,6 +13,7 @@ truth's plane alone.
     python scripts/reference_tilt.py --data data/test --predictions preds/any-method.h5   # any predictions file
 
 Without ``--predictions`` the reference network predicts with the true mask as crop and one test-time view.
+A missing file, a prediction of another size than its sample or a sample without one stops with one line.
 """
 
 from __future__ import annotations
@@ -32,16 +33,27 @@ def main() -> None:
     if args.predictions and args.checkpoint:
         ap.error("give --checkpoint or --predictions, not both")
 
-    from humandepth.baselines.reference.diagnose import depth_tilt, tilt_decomposition
+    from humandepth.errors import USER_ERRORS, message
+
+    try:
+        report(args)
+    except USER_ERRORS as e:  # one line naming the file or sample, no traceback
+        raise SystemExit(f"reference_tilt.py: {message(e)}") from None
+
+
+def report(args) -> None:
+    from humandepth.baselines.reference.diagnose import tilt_decomposition
     from humandepth.data.open import open_dataset
     from humandepth.data.predictions import Predictions
 
     ds = open_dataset(args.data)
+    n = min(args.count or len(ds), len(ds))
     if args.predictions:
         preds = Predictions(args.predictions)
-        missing = [sid for sid in ds.ids[: args.count or len(ds)] if sid not in set(preds.ids)]
+        have = set(preds.ids)
+        missing = [sid for sid in ds.ids[:n] if sid not in have]
         if missing:
-            raise SystemExit(f"{args.predictions} has no prediction for {len(missing)} samples of {args.data} "
+            raise ValueError(f"{args.predictions} has no prediction for {len(missing)} samples of {args.data} "
                              f"(first: {missing[0]!r})")
         source = f"predictions {args.predictions}"
         predict = lambda s: preds.depth(s.id)  # noqa: E731
@@ -52,16 +64,23 @@ def main() -> None:
         source = "the reference network, true-mask crop, one view"
         predict = lambda s: net.predict([s])[0][0]  # noqa: E731
     rows, parts = [], []
-    for i in range(min(args.count or len(ds), len(ds))):
+    for i in range(n):
         s = ds[i]
         pred = predict(s)
-        m = s.mask & (s.depth > 0)
+        if pred.shape != s.depth.shape:
+            raise ValueError(f"sample {s.id!r}: the prediction is {pred.shape[0]}x{pred.shape[1]}, the ground truth "
+                             f"{s.depth.shape[0]}x{s.depth.shape[1]} (predictions of another dataset?)")
+        m = s.mask & (s.depth > 0) & np.isfinite(pred)
         if np.count_nonzero(m) < 3:
             continue
         g, p = s.depth[m], pred[m]
+        d = tilt_decomposition(s.depth, pred, m)
         rng = [np.percentile(v, 95) - np.percentile(v, 5) for v in (g, p)]
-        rows.append([*depth_tilt(s.depth, m), *depth_tilt(pred, m), np.corrcoef(g, p)[0, 1], *rng])
-        parts.append(tilt_decomposition(s.depth, pred, m))
+        rows.append([d["truth_vertical"], d["truth_horizontal"], d["pred_vertical"], d["pred_horizontal"],
+                     np.corrcoef(g, p)[0, 1], *rng])
+        parts.append(d)
+    if not rows:
+        raise ValueError(f"no sample of {args.data} has 3 person pixels with depth and a finite prediction")
     r = np.array(rows) * [100, 100, 100, 100, 1, 100, 100]
     mean, sd = r.mean(axis=0), r.std(axis=0)
 

@@ -1,5 +1,7 @@
 """Prediction with the reference network: crop geometry, the registered baselines and a valid predictions file."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -199,9 +201,7 @@ def test_a_run_that_crops_with_the_true_mask_is_marked_as_reading_it(tmp_path):
 
 
 def _mirrored(sample):
-    out = rippled_scene(sample.id, 0, height=sample.height, width=sample.width)
-    out.rgb = np.ascontiguousarray(sample.rgb[:, ::-1])
-    return out
+    return dataclasses.replace(sample, rgb=np.ascontiguousarray(sample.rgb[:, ::-1]))
 
 
 def test_test_time_views_average_the_mirror_image_and_a_wider_box(checkpoints):

@@ -73,7 +73,7 @@ def test_elevation_and_pitch_ranges_reach_the_cameras(tmp_path, anny_ready, caps
         assert sample.camera.cam_from_world[2, 1] == pytest.approx(-np.sin(np.radians(7.0)), abs=1e-6)
     capsys.readouterr()
     for bad_args, says in ((["--elevation-deg", "20", "5"], "--elevation-deg 20 5"),
-                           (["--pitch-deg", "0", "5"], "--pitch-deg needs --crop tang2019"),
+                           (["--pitch-deg", "0", "5"], "--pitch-deg (pitch_deg) needs --crop tang2019"),
                            (["--crop", "tang2019", "--pitch-deg", "9", "2"], "--pitch-deg 9 2")):
         bad = tmp_path / "bad"
         assert main(["render", "--out", str(bad), "--count", "1", *bad_args]) == 2

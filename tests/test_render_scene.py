@@ -94,10 +94,12 @@ def test_a_pitched_crop_camera_looks_ahead_and_still_centres_the_person(pitch):
 
 
 def test_pitch_is_only_for_crops_and_recorded_only_when_set():
-    with pytest.raises(ValueError, match="pitch_deg applies to crop='tang2019'"):
+    with pytest.raises(ValueError, match="needs --crop tang2019"):
         GeneratorConfig(pitch_deg=(0.0, 5.0))
-    with pytest.raises(ValueError, match="pitch_deg 10 5"):
+    with pytest.raises(ValueError, match="--pitch-deg 10 5: expected"):
         GeneratorConfig(crop="tang2019", pitch_deg=(10.0, 5.0))
+    with pytest.raises(ValueError, match="up to 70 degrees off the camera's axis"):
+        GeneratorConfig(crop="tang2019", elevation_deg=(-10.0, 60.0), pitch_deg=(-10.0, 10.0))
     assert "pitch_deg" not in GeneratorConfig(crop="tang2019").to_dict()
     assert GeneratorConfig(crop="tang2019", pitch_deg=(-5, 15)).to_dict()["pitch_deg"] == [-5.0, 15.0]
     cam, params = sample_camera(np.random.default_rng(1), _person_points(np.random.default_rng(0)),

@@ -97,12 +97,6 @@ def _run(args) -> int:
         lo, hi = args.elevation_deg
         if not (-80.0 <= lo <= hi <= 80.0):
             raise UserError(f"--elevation-deg {lo:g} {hi:g}: expected LO <= HI, both within -80 and 80 degrees")
-    if args.pitch_deg is not None:
-        lo, hi = args.pitch_deg
-        if args.crop != "tang2019":
-            raise UserError("--pitch-deg needs --crop tang2019 (full frames are aimed at the person)")
-        if not (-45.0 <= lo <= hi <= 45.0):
-            raise UserError(f"--pitch-deg {lo:g} {hi:g}: expected LO <= HI, both within -45 and 45 degrees")
     cfg = GeneratorConfig(
         resolution=args.resolution, body=args.body, crop=args.crop, clothed=not args.unclothed,
         outfit=tuple(s.strip() for s in args.outfit.split(",") if s.strip()) if args.outfit else None,

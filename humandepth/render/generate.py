@@ -42,6 +42,9 @@ MIN_CAMERA_HEIGHT_M = 0.3  # the camera's height above the person's lowest point
 CROPS = ("none", "tang2019")
 
 
+MAX_OFF_AXIS_DEG = 60.0  # pitch_deg: the most a crop's person may sit off the camera's axis (elevation - pitch)
+
+
 @dataclass
 class GeneratorConfig:
     """Everything that shapes a synthetic dataset (recorded in the dataset card)."""
@@ -71,11 +74,16 @@ class GeneratorConfig:
             raise ValueError(f"crop must be one of {CROPS}, got {self.crop!r}")
         if self.pitch_deg is not None:
             if self.crop != "tang2019":
-                raise ValueError("pitch_deg applies to crop='tang2019' (a window of a larger frame); full frames "
-                                 "are aimed at the person")
+                raise ValueError("--pitch-deg (pitch_deg) needs --crop tang2019 (a window of a larger frame); full "
+                                 "frames are aimed at the person")
             lo, hi = (float(v) for v in self.pitch_deg)
             if not -45.0 <= lo <= hi <= 45.0:
-                raise ValueError(f"pitch_deg {lo:g} {hi:g}: expected LO <= HI, both within -45 and 45 degrees")
+                raise ValueError(f"--pitch-deg {lo:g} {hi:g}: expected LO <= HI, both within -45 and 45 degrees")
+            off_axis = max(float(self.elevation_deg[1]) - lo, hi - float(self.elevation_deg[0]))
+            if off_axis > MAX_OFF_AXIS_DEG:
+                raise ValueError(f"--pitch-deg {lo:g} {hi:g} with --elevation-deg {self.elevation_deg[0]:g} "
+                                 f"{self.elevation_deg[1]:g} puts the person up to {off_axis:g} degrees off the "
+                                 f"camera's axis (at most {MAX_OFF_AXIS_DEG:g}): narrow one of the ranges")
             self.pitch_deg = (lo, hi)
         if self.crop == "tang2019":
             self.resolution = 256

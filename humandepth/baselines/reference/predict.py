@@ -185,8 +185,10 @@ class ReferenceBaseline:
                 crop_depth, crop_normal = crop_depth.flip(-1), crop_normal.flip(-1) * mirror_x
             for i, (smp, box) in enumerate(zip(samples, view_boxes, strict=True)):
                 h, w = smp.rgb.shape[:2]
-                cover = uncrop(torch.ones_like(crop_depth[i]), box, h, w, fill=0.0, mode="nearest")
-                depth = uncrop(crop_depth[i], box, h, w, fill=0.0) * cover
+                top, left, side = box  # uncrop's inside: rows top .. top + side - 1, likewise columns
+                cover = torch.zeros(1, h, w, device=self.device)
+                cover[:, max(top, 0):max(top + side, 0), max(left, 0):max(left + side, 0)] = 1.0
+                depth = uncrop(crop_depth[i], box, h, w, fill=0.0)
                 normal = uncrop(crop_normal[i], box, h, w, fill=0.0)
                 sums[i] = (depth, normal, cover) if sums[i] is None else tuple(
                     a + b for a, b in zip(sums[i], (depth, normal, cover), strict=True))
