@@ -107,6 +107,36 @@ def test_whole_network_outputs(tiny, refinement):
         assert torch.equal(out["depth"], out["composed"])
 
 
+def test_the_mask_head_gives_the_silhouette_downstream():
+    cfg = ModelConfig.from_dict({**tiny_model_config().to_dict(), "mask_head": True})
+    torch.manual_seed(0)
+    net = ReferenceNet(cfg).eval()
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        out = net(x, refinement="none")
+        assert out["mask_logit"].shape == (1, 1, 64, 64) and out["mask_logit"].dtype == torch.float32
+        assert torch.equal(out["mask"], out["mask_logit"] > 0)
+        given = torch.zeros(1, 1, 64, 64, dtype=torch.bool)
+        given[..., 10:50, 20:40] = True
+        assert torch.equal(net(x, mask=given, refinement="none")["mask"], given)  # a given mask wins
+    assert "mask_logit" not in ReferenceNet(tiny_model_config()).eval()(x, refinement="none")
+
+
+def test_the_refinement_settings_of_the_config_reach_the_layer():
+    from humandepth.baselines.reference.refine import tang_refine
+
+    x = torch.rand(1, 3, 64, 64)
+    for iterations, lam in ((0, 0.2), (3, 0.5)):
+        cfg = ModelConfig.from_dict({**tiny_model_config().to_dict(), "refine_iterations": iterations,
+                                     "refine_lambda": lam})
+        torch.manual_seed(0)
+        with torch.no_grad():
+            out = ReferenceNet(cfg).eval()(x, refinement="tang")
+        want = tang_refine(out["composed"], out["normal"], out["mask"], iterations, lam)
+        assert torch.equal(out["depth"], want)
+        assert torch.equal(out["depth"], out["composed"]) == (iterations == 0)
+
+
 def test_no_priors_network_has_no_skeleton_and_wrong_input_size_is_refused():
     net = ReferenceNet(tiny_model_config("no-priors"))
     assert net.skeleton is None
@@ -119,6 +149,10 @@ def test_config_validation():
         ModelConfig(architecture="bogus")
     with pytest.raises(ValueError, match="divisible"):
         ModelConfig(input_size=100)
+    with pytest.raises(ValueError, match="refine_iterations"):
+        ModelConfig(refine_iterations=-1)
+    with pytest.raises(ValueError, match="refine_lambda"):
+        ModelConfig(refine_lambda=1.5)
     with pytest.raises(ValueError, match="unknown reference config"):
         preset("huge")
     with pytest.raises(ValueError, match="unknown reference variant"):

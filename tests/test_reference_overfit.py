@@ -13,7 +13,7 @@ _one_thread = pytest.fixture(autouse=True, scope="module")(one_thread)
 
 STEPS = 120
 # the small preset's architecture and loss weights, at the tests' tiny size
-MODEL = ModelConfig.from_dict({**TINY, "prior_channels": 8, "image_skip": True})
+MODEL = ModelConfig.from_dict({**TINY, "prior_channels": 8, "image_skip": True, "mask_head": True})
 TRAIN = TrainConfig(lr=1e-3)
 
 
@@ -38,6 +38,7 @@ def test_base_and_detail_fit_far_below_the_trivial_levels(fitted):
     assert r["detail_l1_cm"] < 0.8 * r["detail_zero_cm"], r
     assert r["detail_corr"] > 0.6, r
     assert r["composed_mae_cm"] < 0.5 * r["base_const_cm"], r
+    assert r["mask_iou"] > 0.9, r
 
 
 def test_the_check_fails_when_the_images_never_reach_the_network(fitted):

@@ -11,7 +11,7 @@ from reference_helpers import TINY, TINY_TRAIN, one_thread, rippled_scene, tiny_
 from safetensors import safe_open
 
 from humandepth.baselines.reference.checkpoint import load_checkpoint, load_train_state, save_checkpoint
-from humandepth.baselines.reference.config import TrainConfig
+from humandepth.baselines.reference.config import ModelConfig, TrainConfig
 from humandepth.baselines.reference.losses import compute_losses, gaussian_volumes, two_hot
 from humandepth.baselines.reference.model import ReferenceNet
 from humandepth.baselines.reference.targets import make_item
@@ -107,12 +107,13 @@ def test_a_few_training_steps_lower_the_loss(scenes, tmp_path):
             out = model(batch["rgb"], mask=batch["mask"], refinement="none")
             return {s: float(compute_losses(out, batch, TrainConfig(), s, True)["total"]) for s in (1, 2)}
 
-    torch.manual_seed(TINY_TRAIN["seed"])
-    before = losses(ReferenceNet(cfg))
     two = write_samples(tmp_path / "two", [ds[0], ds[1]], name="two", kind="synthetic")
     out = _train(two, tmp_path / "ck", overrides={"stage1_steps": 12, "stage2_steps": 4, "lr": 1e-3, "jitter": 0.0,
                                                  "background_prob": 0.0, "crop_jitter": 0.0})
-    after = losses(load_checkpoint(out)[0])
+    trained, _ = load_checkpoint(out)
+    torch.manual_seed(TINY_TRAIN["seed"])
+    before = losses(ReferenceNet(trained.cfg))  # an untrained network of the same kind (the preset's heads)
+    after = losses(trained)
     assert after[1] < 0.9 * before[1]
     assert after[2] < 0.9 * before[2]
     log = read_log(out / "log.csv")
@@ -269,6 +270,26 @@ def test_stage2_keeps_the_base_terms_unless_disabled():
     w = TrainConfig()
     assert float(kept["total"]) == pytest.approx(
         float(dropped["total"] + w.w_base * kept["base"] + w.w_base_ce * kept["base_ce"]), rel=1e-5)
+
+
+def test_the_mask_term_is_the_silhouette_cross_entropy_and_needs_the_mask_head():
+    cfg = ModelConfig.from_dict({**tiny_model_config().to_dict(), "mask_head": True})
+    torch.manual_seed(0)
+    items = [make_item(rippled_scene("x", i), cfg) for i in range(2)]
+    batch = {k: torch.stack([it[k] for it in items]) for k in items[0]}
+    with torch.no_grad():
+        out = ReferenceNet(cfg)(batch["rgb"], mask=batch["mask"], refinement="none")
+        plain = ReferenceNet(tiny_model_config())(batch["rgb"], mask=batch["mask"], refinement="none")
+    terms = compute_losses(out, batch, TrainConfig(w_mask=2.0), 1, True)
+    p = torch.sigmoid(out["mask_logit"].double())
+    m = batch["mask"].double()
+    bce = -(m * p.log() + (1 - m) * (1 - p).log()).mean()
+    assert float(terms["mask"]) == pytest.approx(float(bce), rel=1e-5)
+    without = {k: v for k, v in terms.items() if k not in ("mask", "total")}
+    assert float(terms["total"]) == pytest.approx(float(sum(v * getattr(TrainConfig(), f"w_{k}")
+                                                            for k, v in without.items()) + 2.0 * terms["mask"]),
+                                                  rel=1e-5)
+    assert "mask" not in compute_losses(plain, batch, TrainConfig(), 1, True)
 
 
 def test_set_option_types_every_train_config_field_and_names_a_bad_one():

@@ -72,6 +72,12 @@ class ModelConfig:
         image_skip: add a full-resolution skip from the RGB input to Depth-Net's last feature map (two 3x3 convs
             at S x S).  The authors' Depth-Net starts with a stride-2 stem, so its heads see the image only
             through half-resolution features; the detail branch needs the image's finest shading.
+        mask_head: Depth-Net also predicts the person's silhouette at S x S (one logit from its full-resolution
+            features, trained with ``w_mask``); at test time it replaces Segmentation-Net's S/4 parts as the mask
+            of Normal-Net, the refinement and prediction.  Normal-Net trains on the GT mask, so a blocky
+            upsampled S/4 mask at test time costs it 8 degrees (docs/reference.md).
+        refine_iterations, refine_lambda: iterations and anchor weight of the Tang refinement layer (paper: 5 and
+            0.2, refine.py).  More iterations with a smaller anchor integrate the predicted normals further.
     """
 
     input_size: int = 256
@@ -85,8 +91,15 @@ class ModelConfig:
     norm: str = "batch"
     prior_channels: int = 0
     image_skip: bool = False
+    mask_head: bool = False
+    refine_iterations: int = 5
+    refine_lambda: float = 0.2
 
     def __post_init__(self):
+        if self.refine_iterations < 0:
+            raise ValueError(f"refine_iterations must be >= 0, got {self.refine_iterations}")
+        if not 0.0 <= self.refine_lambda <= 1.0:
+            raise ValueError(f"refine_lambda must be in [0, 1], got {self.refine_lambda}")
         if self.prior_channels < 0:
             raise ValueError(f"prior_channels must be >= 0, got {self.prior_channels}")
         if self.norm not in ("batch", "group"):
@@ -149,7 +162,7 @@ class TrainConfig:
             are unstable on tiny batches; the TF1 defaults the authors ran are 0.9 / 1e-10 -> we use 0.9 / 1e-8).
         weight_decay: L2 on all weights.
         w_skeleton_volume, w_skeleton_integral, w_segmentation, w_base, w_base_ce, w_detail, w_normal,
-        w_composed: loss weights (see docs/reference.md).
+        w_composed, w_mask: loss weights (see docs/reference.md; ``w_mask`` only with ``ModelConfig.mask_head``).
         truncation_m: the composed-depth loss is ``min(|error|, truncation_m)`` in stage 2.
         background_weight: weight of background pixels in the base / single-branch depth loss and the
             stage-2 composed loss (default 0: the 0.60 background step at the silhouette is not learned;
@@ -184,6 +197,7 @@ class TrainConfig:
     w_detail: float = 20.0
     w_normal: float = 0.02
     w_composed: float = 1.0
+    w_mask: float = 10.0
     truncation_m: float = 0.05
     background_weight: float = 0.0
     jitter: float = 0.4
@@ -213,10 +227,11 @@ class TrainConfig:
 
 
 PRESETS: dict[str, tuple[ModelConfig, TrainConfig]] = {
-    "paper": (ModelConfig(), TrainConfig(batch_size=4, lr=5e-5, stage1_steps=60000, stage2_steps=20000)),
+    "paper": (ModelConfig(mask_head=True), TrainConfig(batch_size=4, lr=5e-5, stage1_steps=60000, stage2_steps=20000)),
     "small": (
         ModelConfig(input_size=128, hg_features=48, hg_stacks=2, hg_levels=3, depth_features=32, depth_levels=5,
-                    normal_widths=(24, 24, 32, 32, 48, 48), prior_channels=32, image_skip=True),
+                    normal_widths=(24, 24, 32, 32, 48, 48), prior_channels=32, image_skip=True,
+                    mask_head=True, refine_iterations=40, refine_lambda=0.02),
         TrainConfig(batch_size=16, lr=1e-3, stage1_steps=3000, stage2_steps=1000),
     ),
 }

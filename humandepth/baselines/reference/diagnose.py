@@ -9,7 +9,9 @@ prediction that knows nothing:
 - ``detail_l1_cm``: L1 of the detail branch vs the detail target, against ``detail_zero_cm``, the L1 of
   predicting no detail;
 - ``detail_corr``: Pearson correlation of predicted and true detail over the person (mean over samples);
-- ``composed_mae_cm``: the composed depth's L1 after the tang2019 shift (median of the difference).
+- ``composed_mae_cm``: the composed depth's L1 after the tang2019 shift (median of the difference);
+- ``mask_iou`` (only with ``ModelConfig.mask_head``): intersection over union of the predicted silhouette
+  (``mask_logit > 0``) and the mask.
 
 A correct pipeline drives the first two far below their levels in a few hundred steps; a broken one (targets
 misaligned with the image, a branch cut from the loss, images lost on the way) does not.  The test
@@ -58,6 +60,9 @@ def fit_levels(model: ReferenceNet, batch: dict) -> dict[str, float]:
         res["detail_corr"].append(float(c) if torch.isfinite(c) else 0.0)
         shift = torch.median(d - cp)
         res["composed_mae_cm"].append(100 * float((cp + shift - d).abs().mean()))
+        if "mask_logit" in out:
+            pm = out["mask_logit"][i, 0] > 0
+            res.setdefault("mask_iou", []).append(float((pm & mi).sum()) / float((pm | mi).sum()))
     return {k: float(np.mean(v)) for k, v in res.items()}
 
 

@@ -10,11 +10,12 @@ Stage 1 (each branch on its own target):
        + w_base_ce * CE(base logits, two-hot bin labels of the base target)    (foreground)
        + w_detail * L1_cm(detail, detail target)                          (foreground)
        + w_normal * mean angular error in degrees                         (valid normals)
+       + w_mask * BCE(silhouette logit, mask)                             (with ModelConfig.mask_head)
     (single-branch: the base terms use the whole relative depth and there is no detail term.)
 Stage 2 (joint fine-tuning):
     L2 = w_composed * mean min(|composed - depth|_cm, truncation_cm)     (fg 1, bg ``background_weight``)
        + the base and base_ce terms of stage 1 when ``stage2_base`` (default)
-       + the skeleton, segmentation and normal terms of stage 1.
+       + the skeleton, segmentation, normal and mask terms of stage 1.
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ def compute_losses(out: dict, batch: dict, cfg: TrainConfig, stage: int, two_bra
     terms["segmentation"] = segmentation_loss(out["part_logits"], batch["parts"])
     terms["normal"] = normal_loss(out["normal"], batch["normal"], batch["normal_valid"])
     fg = batch["mask"].float()
+    if "mask_logit" in out:
+        terms["mask"] = F.binary_cross_entropy_with_logits(out["mask_logit"].float(), fg)
     pix_w = fg + cfg.background_weight * (1.0 - fg)
     if stage == 1 or cfg.stage2_base:
         base_target = batch["base"] if two_branch else batch["depth"]
@@ -114,6 +117,6 @@ def compute_losses(out: dict, batch: dict, cfg: TrainConfig, stage: int, two_bra
         terms["composed"] = _weighted_mean(err, pix_w)
     weights = {"skeleton_volume": cfg.w_skeleton_volume, "skeleton_integral": cfg.w_skeleton_integral,
                "segmentation": cfg.w_segmentation, "normal": cfg.w_normal, "base": cfg.w_base,
-               "base_ce": cfg.w_base_ce, "detail": cfg.w_detail, "composed": cfg.w_composed}
+               "base_ce": cfg.w_base_ce, "detail": cfg.w_detail, "composed": cfg.w_composed, "mask": cfg.w_mask}
     terms["total"] = sum(weights[k] * v for k, v in terms.items())
     return terms

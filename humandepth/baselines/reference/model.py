@@ -6,7 +6,8 @@ Outputs (all float32, relative depth in metres with background 0.60, see ``confi
 - ``joint_volumes``: list per stack of (B, 304, S/4, S/4) logits; ``joints`` (B, 16, 3) soft-argmax
   (x, y heatmap px, depth bin);
 - ``part_logits``: list per stack of (B, 15, S/4, S/4); ``mask`` (B, 1, S, S) bool foreground used
-  downstream (the given one, else ``argmax != background`` upsampled);
+  downstream (the given one, else ``mask_logit > 0`` with the mask head, else ``argmax != background``
+  upsampled); ``mask_logit`` (B, 1, S, S) with the mask head (``ModelConfig.mask_head``);
 - ``base_logits`` (B, 20, S, S), ``base``, ``detail``, ``composed`` (B, 1, S, S) metres;
 - ``normal`` (B, 3, S, S) unit normals facing the camera;
 - ``depth`` (B, 1, S, S): the refined depth (``refinement`` = tang | geonet | none).
@@ -66,13 +67,17 @@ class ReferenceNet(nn.Module):
             if self.prior_projection is not None:
                 priors = self.prior_projection(priors)
             depth_in.append(F.interpolate(priors, size=(s, s), mode="bilinear", align_corners=False))
-        if mask is None:
-            fg = (part_logits[-1].argmax(dim=1, keepdim=True) != 0).float()
-            mask = F.interpolate(fg, size=(s, s), mode="nearest") > 0.5
-        out["mask"] = mask
         out.update(self.depth(torch.cat(depth_in, dim=1)))
+        if mask is None:
+            if "mask_logit" in out:
+                mask = out["mask_logit"] > 0
+            else:
+                fg = (part_logits[-1].argmax(dim=1, keepdim=True) != 0).float()
+                mask = F.interpolate(fg, size=(s, s), mode="nearest") > 0.5
+        out["mask"] = mask
         out["normal"] = self.normal(x, mask.to(x.dtype))
-        out["depth"] = refine(refinement, out["composed"], out["normal"], mask if refine_in_mask else None)
+        out["depth"] = refine(refinement, out["composed"], out["normal"], mask if refine_in_mask else None,
+                              iterations=self.cfg.refine_iterations, lam=self.cfg.refine_lambda)
         return out
 
 

@@ -123,8 +123,12 @@ class ReferenceBaseline:
 
     @property
     def settings(self) -> dict:
-        """Inference settings recorded in the predictions file (beside the weights' sha256)."""
-        return {"variant": self.variant, "crop": self.crop, "crop_passes": self.crop_passes, "tta": self.tta}
+        """Inference settings recorded in the predictions file (beside the weights' sha256), with the
+        checkpoint's refinement settings and mask source (config.json, not covered by the sha256)."""
+        cfg = self.model.cfg
+        return {"variant": self.variant, "crop": self.crop, "crop_passes": self.crop_passes, "tta": self.tta,
+                "refine_iterations": cfg.refine_iterations, "refine_lambda": cfg.refine_lambda,
+                "mask_source": "mask-head" if cfg.mask_head else "segmentation"}
 
     @torch.no_grad()
     def person_mask(self, rgb: np.ndarray, box: tuple[int, int, int] | None = None) -> np.ndarray:

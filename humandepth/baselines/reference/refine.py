@@ -142,10 +142,12 @@ def geonet_refine(z0: torch.Tensor, normal: torch.Tensor, mask: torch.Tensor | N
     return out
 
 
-def refine(kind: str, z0: torch.Tensor, normal: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """Dispatch: ``tang`` | ``geonet`` | ``none`` (returns ``z0``)."""
+def refine(kind: str, z0: torch.Tensor, normal: torch.Tensor, mask: torch.Tensor | None = None,
+           iterations: int = ITERATIONS, lam: float = LAMBDA) -> torch.Tensor:
+    """Dispatch: ``tang`` (``iterations`` passes with anchor weight ``lam``) | ``geonet`` | ``none`` (returns
+    ``z0``)."""
     if kind == "tang":
-        return tang_refine(z0, normal, mask)
+        return tang_refine(z0, normal, mask, iterations, lam)
     if kind == "geonet":
         return geonet_refine(z0, normal, mask)
     if kind == "none":

@@ -6,7 +6,7 @@ Shapes for an input side S (``ModelConfig.input_size``; 256 in the paper) and he
   joint j, depth bin k); :func:`soft_argmax_joints` reads (B, 16, 3) = (x px, y px at h, depth bin 0..18).
 - Segmentation-Net: RGB -> per stack (B, 15, h, h) part logits (0 = background).
 - Depth-Net: (B, 3 [+ 15 + 304], S, S) -> base (B, 1, S, S) m, detail (B, 1, S, S) m and the base logits
-  (B, 20, S, S); relative depth, background 0.60.
+  (B, 20, S, S); relative depth, background 0.60; optionally the silhouette logit (B, 1, S, S).
 - Normal-Net: RGB + mask (B, 4, S, S) -> (B, 3, S, S) unit normals, OpenCV camera frame, n_z < 0.
 """
 
@@ -124,10 +124,13 @@ class DepthNet(nn.Module):
         if self.two_branch:
             self.detail_head = nn.Sequential(Residual(f, f, nm), norm2d(nm, f), nn.ReLU(inplace=True),
                                              nn.Conv2d(f, 1, 1))
+        self.mask_head = (nn.Sequential(Residual(f, f, nm), norm2d(nm, f), nn.ReLU(inplace=True), nn.Conv2d(f, 1, 1))
+                          if cfg.mask_head else None)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """(B, C_in, S, S) (whitened RGB first) -> ``base`` (B,1,S,S) m, ``detail`` (B,1,S,S) m (zeros for one branch),
-        ``composed`` = base + detail, ``base_logits`` (B,20,S,S)."""
+        ``composed`` = base + detail, ``base_logits`` (B,20,S,S); with the mask head also ``mask_logit`` (B,1,S,S)
+        float32 (person where > 0)."""
         up = self.up(self.trunk(self.stem(x)))
         if self.image_skip is not None:
             up = up + self.image_skip(x[:, :3])
@@ -135,7 +138,10 @@ class DepthNet(nn.Module):
         logits = self.base_head(feat)
         base = soft_argmax_depth(logits)
         detail = self.detail_head(feat).float() / 100.0 if self.two_branch else torch.zeros_like(base)
-        return {"base_logits": logits, "base": base, "detail": detail, "composed": base + detail}
+        out = {"base_logits": logits, "base": base, "detail": detail, "composed": base + detail}
+        if self.mask_head is not None:
+            out["mask_logit"] = self.mask_head(feat).float()
+        return out
 
 
 class NormalNet(nn.Module):

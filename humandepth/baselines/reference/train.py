@@ -52,7 +52,7 @@ from humandepth.baselines.reference.targets import fields_needed, make_item
 LOG = "log.csv"
 STAGE1 = "stage1"  # subfolder: the checkpoint at the end of stage 1 (weights and config only)
 LOG_TERMS = ("total", "skeleton_volume", "skeleton_integral", "segmentation", "base", "base_ce", "detail", "normal",
-             "composed")
+             "composed", "mask")
 
 
 def open_training_data(data):
