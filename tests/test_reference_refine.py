@@ -102,6 +102,23 @@ def test_more_iterations_keep_improving_and_the_anchor_keeps_the_input():
     assert torch.allclose(tang_refine(zn, n, lam=1.0), zn)
 
 
+@pytest.mark.parametrize("with_mask", [False, True])
+def test_the_layer_equals_its_single_pass_chained(with_mask):
+    """tang_refine precomputes the weights and offsets; it must give what chaining the pass gives."""
+    g = torch.Generator().manual_seed(4)
+    z0 = 0.1 * torch.rand(2, 1, 40, 36, generator=g)
+    n = torch.randn(2, 3, 40, 36, generator=g) * 0.4
+    n[:, 2] -= 1.0
+    n = n / n.norm(dim=1, keepdim=True)
+    mask = torch.rand(2, 1, 40, 36, generator=g) > 0.3 if with_mask else None
+    for iterations, lam in ((5, 0.2), (40, 0.02)):
+        z = z0
+        for _ in range(iterations):
+            z = tang_refine_step(z, z0, n, mask, lam)
+        assert torch.allclose(tang_refine(z0, n, mask, iterations, lam), z, atol=1e-5, rtol=0)
+    assert torch.equal(tang_refine(z0, n, mask, iterations=0), z0)
+
+
 def test_sine_curve_tang_keeps_it_geonet_flattens_it():
     """The paper's Fig. 3: with exact normals, the Tang layer leaves a sine curve in place while GeoNet's
     single-pass, centre-normal kernel regression distorts it."""

@@ -100,13 +100,45 @@ def tang_refine_step(z: torch.Tensor, z0: torch.Tensor, normal: torch.Tensor, ma
 
 
 def tang_refine(z0: torch.Tensor, normal: torch.Tensor, mask: torch.Tensor | None = None,
-                iterations: int = ITERATIONS, lam: float = LAMBDA) -> torch.Tensor:
+                iterations: int = ITERATIONS, lam: float = LAMBDA, min_nz: float = 1e-3) -> torch.Tensor:
     """The Tang et al. refinement layer: :func:`tang_refine_step` chained ``iterations`` times.
 
-    z0 (B, 1, H, W) composed depth in metres, normal (B, 3, H, W) unit normals -> (B, 1, H, W) depth."""
-    z = z0.float()
+    z0 (B, 1, H, W) composed depth in metres, normal (B, 3, H, W) unit normals -> (B, 1, H, W) depth.
+
+    The weights w_ij and the planes' offsets depend only on the normals and the grid, so they are computed
+    once: each pass is then ``sum_j w_ij z_j + C`` over the five shifted depths (the same values as chaining
+    :func:`tang_refine_step`, up to float rounding, at a fraction of the cost for many passes)."""
+    z0, normal = z0.float(), normal.float()
+    if iterations <= 0:
+        return z0
+    h, w = z0.shape[-2:]
+    xi, yi = normalised_grid(h, w, z0.device)
+    xi, yi = xi.expand_as(z0), yi.expand_as(z0)
+    niz = _safe_nz(normal[:, 2:3], min_nz)
+    m = mask.float() if mask is not None else None
+    weights, offset = [], torch.zeros_like(z0)
+    for dy, dx in _CROSS:
+        nj = _shift(normal, dy, dx)
+        njz = _safe_nz(nj[:, 2:3], min_nz)
+        ddx, ddy = _shift(xi, dy, dx) - xi, _shift(yi, dy, dx) - yi
+        # (z_i + z_j) / 2 - z_j: half the two planes' rise from p_j to pixel i
+        rise = 0.5 * ((nj[:, 0:1] * ddx + nj[:, 1:2] * ddy) / njz + (normal[:, 0:1] * ddx + normal[:, 1:2] * ddy) / niz)
+        wij = (normal * nj).sum(dim=1, keepdim=True).clamp_min(0.0)
+        if m is not None:
+            wij = wij * _shift(m, dy, dx)
+        weights.append(wij)
+        offset = offset + wij * rise
+    den = sum(weights)
+    has = den > EPS
+    inv = 1.0 / (den + EPS)
+    z = z0
     for _ in range(iterations):
-        z = tang_refine_step(z, z0, normal, mask, lam)
+        p = F.pad(z, (1, 1, 1, 1), mode="replicate")
+        num = offset.clone()
+        for wij, (dy, dx) in zip(weights, _CROSS, strict=True):
+            num += wij * p[..., 1 + dy: 1 + dy + h, 1 + dx: 1 + dx + w]
+        out = lam * z0 + (1.0 - lam) * torch.where(has, num * inv, z)
+        z = torch.where(m > 0, out, z) if m is not None else out
     return z
 
 
