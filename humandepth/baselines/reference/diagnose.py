@@ -102,7 +102,7 @@ def refinement_effect(model: ReferenceNet, samples, angle_deg: float = 20.0, kin
     """What the refinement layer does, per sample, where the predicted normals disagree with the depth.
 
     For each sample (cropped with its true mask, as in training): the composed depth D0, the predicted normals
-    N and the refined depth D = refine(D0, N) inside the mask.  *Disagreeing* pixels are those where N is more
+    N and the refined depth D = refine(D0, N) inside the mask (with the checkpoint's refinement settings).  *Disagreeing* pixels are those where N is more
     than ``angle_deg`` from the normal of D0 itself (``normals_from_depth`` on the network's normalised grid).
     Returns one dict per sample: ``id``, ``disagree_frac``, ``moved_mm_disagree`` / ``moved_mm_agree`` (mean
     |D - D0|), and ``err_change_mm_disagree`` / ``err_change_mm_all``: the change of the mean absolute error
@@ -120,7 +120,7 @@ def refinement_effect(model: ReferenceNet, samples, angle_deg: float = 20.0, kin
         out = model(batch["rgb"], mask=batch["mask"], refinement="none")
         m = batch["mask"]
         d0, n = out["composed"], out["normal"]
-        d = refine(kind, d0, n, m)
+        d = refine(kind, d0, n, m, iterations=mcfg.refine_iterations, lam=mcfg.refine_lambda)
         mk = m[0, 0].numpy()
         own = normals_from_depth(d0[0, 0].numpy() + 1.0, None, mk)  # + 1 m: the grid reads depth > 0 only
         cos = (own * n[0].permute(1, 2, 0).numpy()).sum(-1)
