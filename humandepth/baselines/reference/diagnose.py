@@ -102,8 +102,9 @@ def refinement_effect(model: ReferenceNet, samples, angle_deg: float = 20.0, kin
     """What the refinement layer does, per sample, where the predicted normals disagree with the depth.
 
     For each sample (cropped with its true mask, as in training): the composed depth D0, the predicted normals
-    N and the refined depth D = refine(D0, N) inside the mask (with the checkpoint's refinement settings).  *Disagreeing* pixels are those where N is more
-    than ``angle_deg`` from the normal of D0 itself (``normals_from_depth`` on the network's normalised grid).
+    N and the refined depth D = refine(D0, N) inside the mask (with the checkpoint's refinement settings).
+    *Disagreeing* pixels are those where N is more than ``angle_deg`` from the normal of D0 itself
+    (``normals_from_depth`` on the network's normalised grid).
     Returns one dict per sample: ``id``, ``disagree_frac``, ``moved_mm_disagree`` / ``moved_mm_agree`` (mean
     |D - D0|), and ``err_change_mm_disagree`` / ``err_change_mm_all``: the change of the mean absolute error
     against the relative ground truth (each depth shifted by its median difference to the truth) from D0 to D
